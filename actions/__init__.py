@@ -1,0 +1,1 @@
+"""Custom actions (rasa_sdk), served by `rasa run actions`."""

@@ -1,0 +1,1 @@
+"""vonr-bot: an anonymous Norwegian information chatbot about violence in close relationships."""

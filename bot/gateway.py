@@ -1,0 +1,276 @@
+"""The public HTTP entry point (aiohttp): serves the widget, the demo and privacy pages, and
+forwards chat messages to Rasa after validation and redaction. It never logs message text or
+addresses, sets no cookies, and answers with the helpline card when Rasa cannot."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import hmac
+import html
+import json
+import logging
+import os
+import re
+import secrets
+import time
+from collections import defaultdict, deque
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from bot import redact, registry
+from bot.nlg import blocks
+
+STATIC = Path(__file__).resolve().parent / "static"
+MAX_MESSAGE_CHARS = 1000
+MAX_BODY_BYTES = 16 * 1024
+SENDER_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+# Where the quick exit goes (the widget's data-exit-url on our own pages); EXIT_URL overrides.
+DEFAULT_EXIT_URL = "https://www.yr.no"
+log = logging.getLogger("vonr.gateway")
+
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+        "connect-src 'self'; form-action 'none'; base-uri 'none'; frame-ancestors {ancestors}"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Permissions-Policy": "geolocation=(), camera=(), microphone=(), interest-cohort=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "cross-origin",
+}
+
+
+class RateLimiter:
+    """Sliding-window counts per key, in memory only. Client keys are keyed hashes of the address
+    under a random per-process key, so no address is kept, not even hashed across restarts."""
+
+    def __init__(self, limit: int, window: float) -> None:
+        self.limit, self.window = limit, window
+        self.hits: dict[str, deque[float]] = defaultdict(deque)
+        self.key = secrets.token_bytes(32)
+
+    def client_key(self, address: str) -> str:
+        return hmac.new(self.key, address.encode(), hashlib.sha256).hexdigest()[:16]
+
+    def allow(self, key: str) -> bool:
+        now = time.monotonic()
+        q = self.hits[key]
+        while q and q[0] <= now - self.window:
+            q.popleft()
+        if len(q) >= self.limit:
+            return False
+        q.append(now)
+        if len(self.hits) > 50_000:  # bound memory: drop idle keys
+            for k in [k for k, v in self.hits.items() if not v]:
+                del self.hits[k]
+        return True
+
+
+def text(key: str, **fmt: Any) -> str:
+    return registry.load().render(blocks()["gateway"][key].format(**fmt))
+
+
+def helpline_card(sender: str = "") -> list[dict[str, Any]]:
+    reg = registry.load()
+    vo, em = reg["vo_linjen"], reg["police_emergency"]
+    return [{
+        "recipient_id": sender,
+        "text": text("unavailable"),
+        "buttons": [
+            {"title": f"Ring VO-linjen {vo.phone_display}", "payload": f"tel:{vo.phone}"},
+            {"title": f"Ring {em.phone_display}", "payload": f"tel:{em.phone}"},
+        ],
+    }]
+
+
+def error(status: int, key: str, **fmt: Any) -> web.Response:
+    return web.json_response({"error": text(key, **fmt)}, status=status)
+
+
+@web.middleware
+async def security_headers(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        response = web.json_response({"error": exc.reason}, status=exc.status)
+        if "Allow" in exc.headers:
+            response.headers["Allow"] = exc.headers["Allow"]
+    except asyncio.CancelledError:
+        raise
+    except Exception:  # never a bare 500 page without our headers; never the message text
+        log.exception("unhandled error in %s", request.path)
+        response = error(500, "unavailable")
+    origins: list[str] = request.app["origins"]
+    headers = dict(SECURITY_HEADERS)
+    headers["Content-Security-Policy"] = headers["Content-Security-Policy"].format(
+        ancestors=" ".join(["'self'", *origins])
+    )
+    response.headers.update(headers)
+    origin = request.headers.get("Origin")
+    if origin and origin in origins:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+        response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+        response.headers["Access-Control-Max-Age"] = "600"
+        response.headers["Vary"] = "Origin"
+    return response
+
+
+async def webhook(request: web.Request) -> web.StreamResponse:
+    app = request.app
+    if request.content_length and request.content_length > MAX_BODY_BYTES:
+        return error(413, "too_long", limit=MAX_MESSAGE_CHARS)
+    try:
+        raw = await request.content.read(MAX_BODY_BYTES + 1)
+        if len(raw) > MAX_BODY_BYTES:
+            return error(413, "too_long", limit=MAX_MESSAGE_CHARS)
+        body = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return error(400, "bad_json")
+    if not isinstance(body, dict):
+        return error(400, "bad_json")
+    sender, message = body.get("sender"), body.get("message")
+    if not isinstance(sender, str) or not SENDER_RE.match(sender):
+        return error(400, "bad_sender")
+    if not isinstance(message, str):
+        return error(400, "bad_message")
+    message = "".join(ch for ch in message if ch.isprintable() or ch in "\n\t").strip()
+    if not message:
+        return error(400, "empty")
+    if len(message) > MAX_MESSAGE_CHARS:
+        return error(413, "too_long", limit=MAX_MESSAGE_CHARS)
+    limiter: RateLimiter = app["per_conversation"]
+    clients: RateLimiter = app["per_client"]
+    if not limiter.allow(sender) or not clients.allow(clients.client_key(request.remote or "")):
+        return error(429, "too_many")
+    if not message.startswith("/"):  # a button payload skips redaction and NLU
+        message = redact.redact(message)
+    payload = {"sender": sender, "message": message}
+    try:
+        async with app["session"].post(
+            app["rasa_url"] + "/webhooks/rest/webhook", json=payload, timeout=app["timeout"]
+        ) as resp:
+            if resp.status != 200:
+                raise aiohttp.ClientResponseError(resp.request_info, (), status=resp.status)
+            replies = await resp.json()
+    except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
+        log.warning("rasa unavailable; sent the helpline card")
+        return web.json_response(helpline_card(sender), status=503)
+    if not replies:
+        replies = helpline_card(sender)
+    return web.json_response([
+        {k: r[k] for k in ("recipient_id", "text", "buttons") if k in r} for r in replies
+    ])
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    app = request.app
+    checks = {"rasa": app["rasa_url"] + "/", "actions": app["actions_url"] + "/health"}
+    results: dict[str, bool] = {}
+    for name, url in checks.items():
+        try:
+            async with app["session"].get(url, timeout=aiohttp.ClientTimeout(total=2)) as resp:
+                results[name] = resp.status == 200
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            results[name] = False
+    if os.environ.get("REDIS_URL"):
+        results["redis"] = await redis_ok(os.environ["REDIS_URL"])
+    ok = all(results.values())
+    return web.json_response({"ready": ok, "checks": results}, status=200 if ok else 503)
+
+
+async def redis_ok(url: str) -> bool:
+    import redis.asyncio as aioredis
+
+    client = aioredis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+    try:
+        return bool(await client.ping())
+    except Exception:  # any failure means "not ready", never a crash
+        return False
+    finally:
+        await client.close()
+
+
+async def options(request: web.Request) -> web.Response:
+    return web.Response(status=204)
+
+
+def exit_url(value: str | None) -> str:
+    """The configured quick-exit target: an absolute http(s) URL or a path on this host."""
+    value = (value or "").strip()
+    if re.match(r"^(https?://[^\s\"'<>]+|/[^/\s\"'<>][^\s\"'<>]*)$", value):
+        return value
+    return DEFAULT_EXIT_URL
+
+
+def static_file(name: str, content_type: str) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def handler(request: web.Request) -> web.Response:
+        body = (STATIC / name).read_text(encoding="utf-8")
+        if content_type == "text/html":
+            body = body.replace("{{exit_url}}", html.escape(request.app["exit_url"], quote=True))
+        return web.Response(text=registry.load().render(body), content_type=content_type)
+
+    return handler
+
+
+def create_app(
+    rasa_url: str | None = None, actions_url: str | None = None, origins: list[str] | None = None,
+    exit_to: str | None = None,
+) -> web.Application:
+    app = web.Application(middlewares=[security_headers], client_max_size=MAX_BODY_BYTES)
+    app["rasa_url"] = (rasa_url or os.environ.get("RASA_URL", "http://127.0.0.1:5005")).rstrip("/")
+    app["actions_url"] = (actions_url or os.environ.get("ACTIONS_URL", "http://127.0.0.1:5055")).rstrip("/")
+    app["origins"] = origins if origins is not None else [
+        o for o in os.environ.get("ALLOWED_ORIGINS", "").split(",") if o
+    ]
+    app["exit_url"] = exit_url(exit_to or os.environ.get("EXIT_URL"))
+    app["timeout"] = aiohttp.ClientTimeout(total=float(os.environ.get("RASA_TIMEOUT", 10)))
+    app["per_conversation"] = RateLimiter(limit=30, window=60)
+    app["per_client"] = RateLimiter(limit=120, window=60)
+
+    async def session_ctx(app: web.Application) -> Any:
+        app["session"] = aiohttp.ClientSession()
+        yield
+        await app["session"].close()
+
+    app.cleanup_ctx.append(session_ctx)
+    app.router.add_get("/", static_file("index.html", "text/html"))
+    app.router.add_get("/personvern", static_file("privacy.html", "text/html"))
+    app.router.add_get("/widget.js", static_file("widget.js", "application/javascript"))
+    app.router.add_get("/widget.css", static_file("widget.css", "text/css"))
+    app.router.add_get("/page.css", static_file("page.css", "text/css"))
+    app.router.add_get("/neutral", static_file("neutral.html", "text/html"))
+    app.router.add_post("/webhooks/rest/webhook", webhook)
+    app.router.add_route("OPTIONS", "/webhooks/rest/webhook", options)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    return app
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="vonr-bot gateway")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8080)))
+    parser.add_argument("--host", default=os.environ.get("HOST", "0.0.0.0"))
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    # No %a (remote address) and no query string in the access log.
+    web.run_app(create_app(), host=args.host, port=args.port,
+                access_log_format='"%m %U" %s %Tf', print=None)
+
+
+if __name__ == "__main__":
+    main()

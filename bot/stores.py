@@ -1,0 +1,98 @@
+"""Conversation state in Redis that forgets and never holds personal data: a tracker store that
+redacts every event before it is written and expires a conversation a set time after its last
+message, and a lock store whose keys expire too. Configured in endpoints.redis.yml."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+from urllib.parse import urlparse
+
+from rasa.core.brokers.broker import EventBroker
+from rasa.core.lock import TicketLock
+from rasa.core.lock_store import RedisLockStore
+from rasa.core.tracker_store import RedisTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot import redact
+
+DEFAULT_EXPIRY_MINUTES = 30
+LOCK_EXPIRY_SECONDS = 300
+
+
+def redis_kwargs(url: str | None) -> dict[str, Any]:
+    """host/port/db/password from a redis:// URL (REDIS_URL by default)."""
+    parsed = urlparse(url or os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0")
+    db = parsed.path.lstrip("/")
+    return {
+        "host": parsed.hostname or "127.0.0.1",
+        "port": parsed.port or 6379,
+        "db": int(db) if db.isdigit() else 0,
+        "password": parsed.password,
+        "use_ssl": parsed.scheme == "rediss",
+    }
+
+
+def scrub_entities(entities: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    return [
+        {**e, "value": redact.redact(e["value"])} if isinstance(e.get("value"), str) else e
+        for e in entities or []
+    ]
+
+
+def scrub_event(event: dict[str, Any]) -> dict[str, Any]:
+    """An event as it may be stored: user text, parse text, entity and slot values redacted;
+    user metadata dropped (it could carry anything a channel passes along)."""
+    kind = event.get("event")
+    if kind == "user":
+        event = dict(event)
+        if isinstance(event.get("text"), str):
+            event["text"] = redact.redact(event["text"])
+        parse = dict(event.get("parse_data") or {})
+        if isinstance(parse.get("text"), str):
+            parse["text"] = redact.redact(parse["text"])
+        parse["entities"] = scrub_entities(parse.get("entities"))
+        event["parse_data"] = parse
+        event["metadata"] = {}
+    elif kind == "slot" and isinstance(event.get("value"), str):
+        event = {**event, "value": redact.redact(event["value"])}
+    elif kind == "entities":
+        event = {**event, "entities": scrub_entities(event.get("entities"))}
+    return event
+
+
+class PrivateRedisTrackerStore(RedisTrackerStore):
+    """RedisTrackerStore that writes only redacted events and expires conversations."""
+
+    def __init__(
+        self,
+        domain: Domain,
+        host: str | None = None,
+        event_broker: EventBroker | None = None,
+        url: str | None = None,
+        expiry_minutes: float | None = None,
+        key_prefix: str = "vonr",
+        **_: Any,
+    ) -> None:
+        minutes = float(expiry_minutes or os.environ.get("CONVERSATION_EXPIRY_MINUTES")
+                        or DEFAULT_EXPIRY_MINUTES)
+        kw = redis_kwargs(url or (host if host and "://" in host else None))
+        super().__init__(domain=domain, event_broker=event_broker, record_exp=minutes * 60,
+                         key_prefix=key_prefix, **kw)
+
+    def serialise_tracker(self, tracker: DialogueStateTracker) -> str:
+        dialogue = tracker.as_dialogue().as_dict()
+        dialogue["events"] = [scrub_event(e) for e in dialogue["events"]]
+        return json.dumps(dialogue)
+
+
+class ExpiringRedisLockStore(RedisLockStore):
+    """RedisLockStore whose keys expire, so a crashed instance leaves nothing behind."""
+
+    def __init__(self, url: str | None = None, key_prefix: str = "vonr", **_: Any) -> None:
+        super().__init__(key_prefix=key_prefix, socket_timeout=2, **redis_kwargs(url))
+
+    def save_lock(self, lock: TicketLock) -> None:
+        self.red.set(self.key_prefix + lock.conversation_id, lock.dumps(), ex=LOCK_EXPIRY_SECONDS)

@@ -1,0 +1,80 @@
+"""Training with reuse: a model is trained only when its inputs changed, and kept in a cache
+outside the clone (keyed by a hash of the inputs) so every clone on the machine reuses it.
+
+`python -m bot.train` prints the path of a model that matches the working tree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bot import nlp
+
+ROOT = nlp.ROOT
+HOME = Path(os.environ.get("VONR_HOME", Path.home() / ".cache" / "vonr"))
+TRAINING_DATA = ("data/nlu", "data/stories", "data/rules")
+INPUTS = ("config.yml", "domain.yml", "requirements.txt", "bot/components.py", *TRAINING_DATA)
+
+
+def effective_config() -> Path:
+    """config.yml, or a copy naming the spaCy model in SPACY_MODEL (e.g. nb_core_news_md)."""
+    model = os.environ.get("SPACY_MODEL")
+    if not model:
+        return ROOT / "config.yml"
+    text = (ROOT / "config.yml").read_text(encoding="utf-8")
+    out = ROOT / "build" / f"config.{model}.yml"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text.replace(f"model: {nlp.spacy_model_default()}", f"model: {model}"))
+    return out
+
+
+def fingerprint(config: Path) -> str:
+    h = hashlib.sha256()
+    paths: list[Path] = []
+    for name in INPUTS:
+        p = ROOT / name
+        paths += sorted(p.rglob("*.yml")) if p.is_dir() else [p]
+    for p in paths:
+        h.update(str(p.relative_to(ROOT)).encode())
+        h.update(p.read_bytes())
+    h.update(config.read_bytes())
+    h.update((os.environ.get("SPACY_MODEL") or nlp.pipeline_fingerprint()).encode())
+    return h.hexdigest()[:16]
+
+
+def rasa_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        RASA_TELEMETRY_ENABLED="false",
+        TF_CPP_MIN_LOG_LEVEL="3",
+        PYTHONPATH=str(ROOT),
+        # Rasa's own cache keys the spaCy model on its path only; key the cache on its content.
+        RASA_CACHE_DIRECTORY=str(HOME / f"rasa-cache-{nlp.pipeline_fingerprint()}"),
+    )
+    return env
+
+
+def model_path() -> Path:
+    """The cached model for the current inputs, trained first if missing."""
+    config = effective_config()
+    models = HOME / "models"
+    target = models / f"{fingerprint(config)}.tar.gz"
+    if target.exists():
+        print(f"train: inputs unchanged, reusing {target}", file=sys.stderr)
+        return target
+    models.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    cmd = [sys.executable, "-m", "rasa", "train", "--config", str(config), "--domain", "domain.yml",
+           "--data", *TRAINING_DATA, "--out", str(models), "--fixed-model-name", target.name[:-7]]
+    subprocess.run(cmd, cwd=ROOT, env=rasa_env(), check=True, stdout=sys.stderr)
+    print(f"train: trained in {time.monotonic() - started:.0f} s -> {target}", file=sys.stderr)
+    return target
+
+
+if __name__ == "__main__":
+    print(model_path())

@@ -1,0 +1,130 @@
+"""Shared fixtures: the real trained model, and the real stack (action server, Rasa, gateway) as
+separate processes on free ports, started once per test session."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, timeout: float, proc: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process for {url} exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError(f"{url} not up after {timeout} s")
+
+
+@pytest.fixture(scope="session")
+def model_path() -> Path:
+    """The model `make test` trained (or reused); trained here when pytest runs on its own."""
+    if os.environ.get("VONR_MODEL"):
+        return Path(os.environ["VONR_MODEL"])
+    from bot.train import model_path as train
+
+    return train()
+
+
+@dataclass
+class Stack:
+    gateway: str
+    rasa: str
+    actions: str
+    env: dict[str, str]
+    logs: Path
+    procs: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    def stop(self, name: str) -> None:
+        proc = self.procs[name]
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def start_stack(model: Path, logs: Path, extra_env: dict[str, str] | None = None,
+                endpoints: str = "endpoints.yml") -> Stack:
+    from bot.run import commands
+    from bot.train import rasa_env
+
+    ports = {"gateway": free_port(), "rasa": free_port(), "actions": free_port()}
+    env = rasa_env()
+    env.update(extra_env or {})
+    env["RASA_URL"] = f"http://127.0.0.1:{ports['rasa']}"
+    env["ACTIONS_URL"] = f"http://127.0.0.1:{ports['actions']}"
+    env["ACTION_ENDPOINT_URL"] = f"http://127.0.0.1:{ports['actions']}/webhook"
+    logs.mkdir(parents=True, exist_ok=True)
+    stack = Stack(
+        gateway=f"http://127.0.0.1:{ports['gateway']}", rasa=env["RASA_URL"],
+        actions=env["ACTIONS_URL"], env=env, logs=logs,
+    )
+    cmds = commands(model, ports, endpoints)
+    for name, cmd in cmds.items():
+        out = open(logs / f"{name}.log", "wb")  # noqa: SIM115 - closed with the process
+        stack.procs[name] = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out,
+                                             stderr=subprocess.STDOUT)
+    try:
+        wait_http(stack.actions + "/health", 60, stack.procs["actions"])
+        wait_http(stack.gateway + "/healthz", 30, stack.procs["gateway"])
+        wait_http(stack.rasa + "/", 180, stack.procs["rasa"])
+    except Exception:
+        stop_stack(stack)
+        raise
+    return stack
+
+
+def stop_stack(stack: Stack) -> None:
+    for proc in stack.procs.values():
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in stack.procs.values():
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="session")
+def stack(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """The real product on embedded defaults (in-memory stores), as `make run` starts it."""
+    s = start_stack(model_path, tmp_path_factory.mktemp("stack-logs"))
+    yield s
+    stop_stack(s)
+
+
+@pytest.fixture(scope="session")
+def agent(model_path: Path):  # type: ignore[no-untyped-def]
+    """The trained model loaded in-process with our NLG, for fast NLU and dialogue checks.
+    No action server: custom actions are tested through the stack."""
+    import asyncio
+
+    from rasa.core.agent import load_agent
+    from rasa.core.utils import AvailableEndpoints
+
+    endpoints = AvailableEndpoints.read_endpoints(str(ROOT / "endpoints.yml"))
+    endpoints.action = None
+    return asyncio.run(load_agent(model_path=str(model_path), endpoints=endpoints))
+
+
+sys.path.insert(0, str(ROOT))

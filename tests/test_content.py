@@ -1,0 +1,121 @@
+"""Walks every answer the bot can give: placeholders resolve, informational answers offer
+VO-linjen, every phone number shown is in the registry, and no number is typed outside it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bot import nlg, registry
+
+ROOT = Path(__file__).resolve().parent.parent
+DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+RESPONSES: dict[str, list[dict[str, Any]]] = DOMAIN["responses"]
+INTENTS = set(DOMAIN["intents"]) | {"nlu_fallback"}
+NUMBER_RE = re.compile(r"(?<![\d.])(?:\+47 ?)?\d(?:[ ]?\d){2,10}(?![\d])")
+INFO = tuple(n for n in RESPONSES if n.startswith(nlg.INFO_PREFIXES))
+
+
+def variations() -> list[tuple[str, int, dict[str, Any]]]:
+    return [(name, i, v) for name, vs in RESPONSES.items() for i, v in enumerate(vs)]
+
+
+def rendered(name: str, variation: dict[str, Any]) -> tuple[str, list[dict[str, str]]]:
+    gen = nlg.RegistryNLG()
+    text, emergency = nlg.compose(name, variation.get("text", ""), {}, False)
+    out = gen.render(variation, text, emergency)
+    return out["text"], out.get("buttons", [])
+
+
+def shown_numbers(text: str) -> set[str]:
+    return {re.sub(r"\D", "", m).removeprefix("47") if m.startswith("+") else re.sub(r"\D", "", m)
+            for m in NUMBER_RE.findall(text)}
+
+
+@pytest.mark.parametrize(("name", "i", "variation"), variations(),
+                         ids=[f"{n}[{i}]" for n, i, _ in variations()])
+def test_every_response_renders_with_registry_numbers_only(
+    name: str, i: int, variation: dict[str, Any]
+) -> None:
+    text, buttons = rendered(name, variation)
+    assert "[[" not in text
+    numbers = registry.load().numbers()
+    assert shown_numbers(text) <= numbers, f"{name}: numbers not in the registry"
+    for btn in buttons:
+        payload = btn["payload"]
+        if payload.startswith("tel:"):
+            assert payload[4:] in numbers
+        else:
+            assert payload.startswith("/") and payload[1:].split("{")[0] in INTENTS, payload
+
+
+@pytest.mark.parametrize("name", INFO)
+def test_informational_answers_offer_vo_linjen_and_stay_short(name: str) -> None:
+    vo = registry.load()["vo_linjen"].phone_display
+    for variation in RESPONSES[name]:
+        text, _ = rendered(name, variation)
+        assert "VO-linjen" in text and vo in text
+        words = len(registry.load().render(variation["text"]).split())
+        assert words <= 80, f"{name}: {words} words"
+
+
+def test_every_informational_intent_has_an_answer_and_a_rule() -> None:
+    rules = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "data" / "rules").glob("*.yml"))
+    info_intents = [n.removeprefix("utter_info_") for n in RESPONSES if n.startswith("utter_info_")]
+    assert len(info_intents) >= 33
+    for intent in info_intents:
+        assert intent in INTENTS
+        assert f"intent: {intent}\n" in rules
+        assert f"utter_more_{intent}" in RESPONSES
+
+
+def test_blocks_render() -> None:
+    def walk(node: Any) -> list[str]:
+        if isinstance(node, dict):
+            return [s for v in node.values() for s in walk(v)]
+        if isinstance(node, list):
+            return [s for v in node for s in walk(v)]
+        return [node] if isinstance(node, str) else []
+
+    reg = registry.load()
+    for text in walk(nlg.blocks()):
+        if "{" in text:  # a format template: filled with a registry id by its user
+            continue
+        assert shown_numbers(reg.render(text)) <= reg.numbers()
+
+
+def test_every_answer_has_a_source() -> None:
+    sources = yaml.safe_load((ROOT / "data" / "content" / "sources.yml").read_text())["sources"]
+    reg = registry.load()
+    for name in INFO:
+        assert sources.get(name), f"{name} has no source"
+        for ref in sources[name]:
+            assert ref.startswith(("seed:", "facts:")) or ref in reg.resources, ref
+
+
+def _number_patterns() -> list[re.Pattern[str]]:
+    pats = []
+    for digits in registry.load().numbers():
+        spaced = r"[ .-]?".join(re.escape(d) for d in digits)
+        pats.append(re.compile(rf"(?<![\d\w]){spaced}(?![\d])"))
+    return pats
+
+
+SCANNED = [
+    *ROOT.glob("domain.yml"), *(ROOT / "data" / "content").glob("*.yml"),
+    *(ROOT / "data" / "rules").glob("*.yml"), *(ROOT / "data" / "stories").glob("*.yml"),
+    *(ROOT / "actions").glob("*.py"), *(ROOT / "bot").rglob("*.py"),
+    *(ROOT / "bot" / "static").glob("*.*"),
+]
+
+
+@pytest.mark.parametrize("path", SCANNED, ids=[str(p.relative_to(ROOT)) for p in SCANNED])
+def test_no_number_typed_outside_the_registry(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    for pat in _number_patterns():
+        hit = pat.search(text)
+        assert hit is None, f"{path.name} types {hit.group(0)!r}: use a [[id]] placeholder"

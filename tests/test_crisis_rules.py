@@ -1,0 +1,153 @@
+"""Crisis rule layer (bot/crisis.py): our own dev set plus focused unit tests."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bot.crisis import CATEGORIES, Crisis, detect
+
+ROOT = Path(__file__).resolve().parent.parent
+DEV = yaml.safe_load((ROOT / "tests" / "crisis" / "dev_cases.yml").read_text(encoding="utf-8"))
+PIPELINE = ROOT / "build" / "spacy" / "nb_vonr-1"
+MAX_FPR = 0.05
+
+
+@pytest.fixture(scope="module")
+def lemmatise() -> Any:
+    spacy = pytest.importorskip("spacy")
+    if not PIPELINE.exists():
+        pytest.skip(f"spaCy pipeline not built: {PIPELINE}")
+    nlp = spacy.load(PIPELINE)
+
+    def run(text: str) -> list[str]:
+        return [t.lemma_ for t in nlp(text.lower())]
+
+    return run
+
+
+def test_dev_set_size() -> None:
+    assert len(DEV["crisis"]) >= 120
+    assert len(DEV["non_crisis"]) >= 120
+    for case in DEV["crisis"]:
+        assert case["categories"] and set(case["categories"]) <= set(CATEGORIES), case
+
+
+@pytest.mark.parametrize("use_lemmas", [True, False], ids=["lemmas", "no-lemmas"])
+def test_dev_recall_is_total(lemmatise: Any, use_lemmas: bool) -> None:
+    misses = []
+    for case in DEV["crisis"]:
+        found = detect(case["text"], lemmatise(case["text"]) if use_lemmas else None)
+        missing = set(case["categories"]) - set(found.categories)
+        if missing:
+            misses.append((case["text"], sorted(missing), found.categories))
+    assert not misses, "\n".join(map(str, misses))
+
+
+@pytest.mark.parametrize("use_lemmas", [True, False], ids=["lemmas", "no-lemmas"])
+def test_dev_false_positive_rate(lemmatise: Any, use_lemmas: bool) -> None:
+    alarms = []
+    for case in DEV["non_crisis"]:
+        found = detect(case["text"], lemmatise(case["text"]) if use_lemmas else None)
+        if found.categories:
+            alarms.append((case["text"], found.categories))
+    assert len(alarms) / len(DEV["non_crisis"]) <= MAX_FPR, "\n".join(map(str, alarms))
+
+
+def test_categories_come_in_priority_order() -> None:
+    found = detect("jeg er 14 og pappa slår meg akkurat nå, jeg vil bare dø")
+    assert found.categories == ("acute", "suicide", "child")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "jeg er ikke i fare nå",
+        "Jeg er ikke i fare nå.",
+        "han slår meg ikke lenger",
+        "I'm safe now but he threatened to kill me",
+    ],
+)
+def test_negation_keeps_numbers(text: str) -> None:
+    found = detect(text)
+    assert found.categories, "negated danger must still show the numbers"
+    assert found.negated
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "jeg er ikke i fare nå men han står utenfor døra",
+        "er trygg nå, men han har kniv og er på vei hit",
+        "ikke i fare nå, hjelp!",
+    ],
+)
+def test_negation_does_not_hide_present_danger(text: str) -> None:
+    found = detect(text)
+    assert "acute" in found.categories
+    assert not found.negated
+
+
+def test_negation_does_not_soften_suicide() -> None:
+    found = detect("jeg er trygg nå men vil bare dø")
+    assert "suicide" in found.categories
+    assert not found.negated
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "han slo meg for 10 år siden",
+        "pappa slo meg da jeg var liten",
+        "hva er menneskehandel",
+        "kan man få besøksforbud",
+        "hvordan anmelder man vold",
+        "han slår meg ikke, men han er sjalu",
+    ],
+)
+def test_history_questions_and_denials_are_not_acute(text: str) -> None:
+    assert detect(text).categories == ()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "he is hitting me right now",
+        "help",
+        "they took my passport",
+        "I want to die",
+        "my stepdad beats me",
+    ],
+)
+def test_english_is_detected(text: str) -> None:
+    found = detect(text)
+    assert found.lang == "en"
+    assert found.categories
+
+
+@pytest.mark.parametrize("text", ["hjelp", "han slår meg nå", "eg vil berre døy", "jeg er 14"])
+def test_norwegian_is_nb(text: str) -> None:
+    assert detect(text).lang == "nb"
+
+
+def test_lemmas_none_works() -> None:
+    assert detect("han dreper meg", None) == Crisis(("acute",), False, "nb")
+    assert detect("", None) == Crisis((), False, "nb")
+
+
+def test_spellings_without_aeoeaa(lemmatise: Any) -> None:
+    for text in ("han slar meg naa", "han star utenfor doren", "jeg bloer"):
+        assert "acute" in detect(text, lemmatise(text)).categories, text
+
+
+def test_fast() -> None:
+    texts = [c["text"] for c in DEV["crisis"] + DEV["non_crisis"]]
+    start = time.perf_counter()
+    for text in texts:
+        detect(text)
+    per_message = (time.perf_counter() - start) / len(texts)
+    assert per_message < 0.001  # budget is 0.3 ms; loose bound so slow CI machines don't flake
