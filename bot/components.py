@@ -26,6 +26,10 @@ class CrisisDetector(GraphComponent, IntentClassifier):
 
     A category found by either layer wins: the intent becomes `crisis_<first category>` with
     confidence 1.0, and `parse_data["crisis"]` lists every category for the reply to cover.
+    The rule layer's reading of the context can veto a category only the classifier found: when
+    the message is clearly about the past, a general question, habitual, negated or denied, or
+    states an adult age (child), and no present-danger cue is there (`crisis.Crisis.calm`). A
+    category the rules found is never vetoed.
     """
 
     @staticmethod
@@ -63,7 +67,7 @@ class CrisisDetector(GraphComponent, IntentClassifier):
             name = candidate.get(INTENT_NAME_KEY) or ""
             if name.startswith(INTENT_PREFIX) and candidate.get("confidence", 0) >= self.threshold:
                 category = name[len(INTENT_PREFIX) :]
-                if category not in categories:
+                if category not in categories and category not in found.calm:
                     categories.append(category)
                     negated = False
         if not categories:

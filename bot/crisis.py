@@ -1,6 +1,13 @@
 """Rule layer of crisis detection: decides, fast and without a model, whether a message shows acute
 danger, suicide/self-harm, a child at risk or trafficking, whether that danger is only negated
-("jeg er ikke i fare nå"), and whether the message is English. All words and patterns live in
+("jeg er ikke i fare nå"), and whether the message is English.
+
+Context decides what a danger word means: a clear past ("for ti år siden") or a general question
+("hva er menneskehandel") suppresses a category unless a present-danger cue is there, and
+present-tense violence ("han slår meg") lifts the past suppression. A habitual description ("når
+han blir sint") suppresses only a category's `descriptive` patterns (plain violence, not threats to
+kill, weapons or strangling). ``Crisis.calm`` lists the categories the context argues against, so the
+classifier layer (bot/components.py) does not raise them on its own. All words and patterns live in
 ``data/lexicon/crisis.yml`` (loaded and compiled once at import); this module only interprets them.
 """
 
@@ -34,6 +41,9 @@ class Crisis:
     categories: tuple[str, ...]  # in priority order, empty if none
     negated: bool  # only negated danger found: lower urgency, numbers still shown
     lang: str  # "nb" or "en"
+    # Categories the context argues against (past, general question, habitual, negated or denied,
+    # and no present cue): a classifier-only claim for these is vetoed. Empty when danger is present.
+    calm: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -47,7 +57,11 @@ class _Category:
     urgent: _Patterns | None
     text: _Patterns | None
     lemma: _Patterns | None
+    descriptive: _Patterns | None  # like `text`, but a habitual description suppresses it
     combos: tuple[tuple[str, ...], ...]
+    # Also found when this cue matches and one of these categories was found ("jeg er 14" + suicide).
+    implied_cue: str | None = None
+    implied_by: tuple[str, ...] = ()
 
 
 def _expand(pattern: str, macros: dict[str, str]) -> str:
@@ -105,14 +119,22 @@ def _load(path: Path = LEXICON) -> dict[str, Any]:
     for name in CATEGORIES:
         spec = raw["categories"].get(name, {})
         combos = tuple(tuple(c) for c in spec.get("combos", []))
+        implied = spec.get("implied_by") or {}
         unknown = {c for combo in combos for c in combo} - cues.keys()
+        if implied and implied["cue"] not in cues:
+            unknown.add(implied["cue"])
         if unknown:
             raise ValueError(f"{name}: unknown cues {sorted(unknown)}")
+        if set(implied.get("categories", [])) - set(CATEGORIES):
+            raise ValueError(f"{name}: unknown implied_by categories")
         categories[name] = _Category(
             _compile(spec.get("urgent"), macros),
             _compile(spec.get("text"), macros),
             _compile(spec.get("lemma"), macros),
+            _compile(spec.get("descriptive"), macros),
             combos,
+            implied.get("cue"),
+            tuple(implied.get("categories", [])),
         )
     return {
         "fallback": {k.lower(): str(v).lower() for k, v in raw.get("fallback_lemmas", {}).items()},
@@ -121,7 +143,12 @@ def _load(path: Path = LEXICON) -> dict[str, Any]:
         "past": _compile(ctx["past"], macros),
         "question": _compile(ctx["question"], macros),
         "present": _compile(ctx["present"], macros),
+        "ongoing": _compile(ctx.get("ongoing"), macros),
+        "habitual": _compile(ctx.get("habitual"), macros),
+        "adult": _compile(ctx.get("adult"), macros),
+        "calm_now": _compile(ctx.get("calm_now"), macros),
         "denial": _compile(ctx.get("denial"), macros),
+        "suicide_denial": _compile(ctx.get("suicide_denial"), macros),
         # A negation phrase swallows a "nå" next to it, so "ikke i fare nå" leaves no present cue.
         "negation": _compile(
             ctx["negation"],
@@ -159,8 +186,14 @@ def detect(text: str, lemmas: Sequence[str] | None = None) -> Crisis:
     form -> lemma map from the lexicon is applied to the words of the text.
     """
     norm = normalise(text)
+    denied = suicide_denied = False
+    suicide_denial: _Patterns | None = _LEX["suicide_denial"]
+    if suicide_denial is not None and suicide_denial.search(norm):  # "har ikke selvmordstanker"
+        suicide_denied = True
+        norm = _SPACE.sub(" ", suicide_denial.sub(" ", norm)).strip()
     denial: _Patterns | None = _LEX["denial"]
-    if denial is not None:  # "han slår meg ikke" is no danger cue
+    if denial is not None and denial.search(norm):  # "han slår meg ikke" is no danger cue
+        denied = True
         norm = _SPACE.sub(" ", denial.sub(" ", norm)).strip()
     words = [w.strip("'-") for w in _WORD.findall(norm)]
     if lemmas is None:
@@ -173,10 +206,16 @@ def detect(text: str, lemmas: Sequence[str] | None = None) -> Crisis:
     categories_spec: dict[str, _Category] = _LEX["categories"]
     negation: _Patterns = _LEX["negation"]
     without_neg = negation.sub(" ", norm)
-    present = bool(_LEX["present"].search(without_neg)) or any(
+    calm_now: _Patterns | None = _LEX["calm_now"]
+    # "nå er jeg 34", "nå bor jeg alene": a "nå" that contrasts with the past is no present cue.
+    present_text = calm_now.sub(" ", without_neg) if calm_now is not None else without_neg
+    present = bool(_LEX["present"].search(present_text)) or any(
         c.urgent is not None and c.urgent.search(without_neg) for c in categories_spec.values()
     )
-    suppressed = not present and bool(_LEX["past"].search(norm) or _LEX["question"].search(norm))
+    ongoing = _LEX["ongoing"] is not None and _LEX["ongoing"].search(without_neg)
+    past = not ongoing and bool(_LEX["past"].search(norm))
+    suppressed = not present and (past or bool(_LEX["question"].search(norm)))
+    habitual = not present and _LEX["habitual"] is not None and bool(_LEX["habitual"].search(norm))
 
     found: list[str] = []
     for name, cat in categories_spec.items():
@@ -187,6 +226,7 @@ def detect(text: str, lemmas: Sequence[str] | None = None) -> Crisis:
             continue
         hit = (
             (cat.text is not None and cat.text.search(norm))
+            or (not habitual and cat.descriptive is not None and cat.descriptive.search(norm))
             or (cat.lemma is not None and cat.lemma.search(lemma_str))
             or any(
                 all(_cue_hit(_LEX["cues"][c], without_neg, lemma_set) for c in combo)
@@ -196,5 +236,35 @@ def detect(text: str, lemmas: Sequence[str] | None = None) -> Crisis:
         if hit:
             found.append(name)
 
-    negated = bool(found) and "suicide" not in found and not present and bool(negation.search(norm))
-    return Crisis(categories=tuple(found), negated=negated, lang=_language(words))
+    for name, cat in categories_spec.items():
+        if (
+            name not in found
+            and cat.implied_cue is not None
+            and any(c in found for c in cat.implied_by)
+            and _cue_hit(_LEX["cues"][cat.implied_cue], without_neg, lemma_set)
+        ):
+            found.append(name)
+    found.sort(key=CATEGORIES.index)
+
+    negation_hit = bool(negation.search(norm))
+    adult = (
+        "child" not in found
+        and _LEX["adult"] is not None
+        and bool(_LEX["adult"].search(norm))
+        and not _cue_hit(_LEX["cues"]["young"], without_neg, lemma_set)
+    )
+    negated = bool(found) and "suicide" not in found and not present and negation_hit
+    calm: tuple[str, ...] = ()
+    if not present:
+        if suppressed:
+            calm = CATEGORIES
+        else:
+            calm = tuple(
+                c
+                for c in CATEGORIES
+                if (habitual and categories_spec[c].descriptive is not None)
+                or (c != "suicide" and (negation_hit or denied))
+                or (c == "suicide" and suicide_denied)
+                or (c == "child" and adult)
+            )
+    return Crisis(tuple(found), negated, _language(words), calm)

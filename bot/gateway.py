@@ -22,8 +22,9 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
 
-from bot import redact, registry
+from bot import redact, registry, staff
 from bot.nlg import blocks
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -258,7 +259,18 @@ def create_app(
     app.router.add_route("OPTIONS", "/webhooks/rest/webhook", options)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    staff.setup(app)
     return app
+
+
+class PrivateAccessLogger(AbstractAccessLogger):
+    """Method, route, status and time only: no address, no query string, no made-up path."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        route = getattr(request, "match_info", None)
+        resource = route.route.resource if route is not None and route.route else None
+        path = resource.canonical if resource is not None else "-"
+        self.logger.info("%s %s %s %.3f", request.method, path, response.status, time)
 
 
 def main() -> None:
@@ -269,7 +281,7 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     # No %a (remote address) and no query string in the access log.
     web.run_app(create_app(), host=args.host, port=args.port,
-                access_log_format='"%m %U" %s %Tf', print=None)
+                access_log_class=PrivateAccessLogger, print=None)
 
 
 if __name__ == "__main__":

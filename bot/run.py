@@ -49,6 +49,8 @@ def main() -> int:
     print(f"\n  vonr-bot: http://localhost:{args.port}/   (Rasa :{ports['rasa']}, "
           f"actions :{ports['actions']}, conversations {store})\n  Ctrl-C stops all three.\n",
           flush=True)
+    if not os.environ.get("STAFF_PASSWORD_HASH"):
+        print("  Staff pages (/staff) are off: set STAFF_PASSWORD_HASH (python -m bot.staff hash)")
 
     def stop(*_: object) -> None:
         for proc in procs.values():

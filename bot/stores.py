@@ -79,8 +79,8 @@ class PrivateRedisTrackerStore(RedisTrackerStore):
         minutes = float(expiry_minutes or os.environ.get("CONVERSATION_EXPIRY_MINUTES")
                         or DEFAULT_EXPIRY_MINUTES)
         kw = redis_kwargs(url or (host if host and "://" in host else None))
-        super().__init__(domain=domain, event_broker=event_broker, record_exp=minutes * 60,
-                         key_prefix=key_prefix, **kw)
+        super().__init__(domain=domain, event_broker=event_broker, key_prefix=key_prefix,
+                         record_exp=max(1, round(minutes * 60)), **kw)
 
     def serialise_tracker(self, tracker: DialogueStateTracker) -> str:
         dialogue = tracker.as_dialogue().as_dict()

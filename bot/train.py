@@ -51,6 +51,7 @@ def rasa_env() -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         RASA_TELEMETRY_ENABLED="false",
+        PYTHONUNBUFFERED="1",
         TF_CPP_MIN_LOG_LEVEL="3",
         PYTHONPATH=str(ROOT),
         # Rasa's own cache keys the spaCy model on its path only; key the cache on its content.

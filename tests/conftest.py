@@ -12,10 +12,15 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
+import pytest_asyncio
 
 ROOT = Path(__file__).resolve().parent.parent
+# endpoints.yml names the action server through this variable; the stack sets its own.
+os.environ.setdefault("ACTION_ENDPOINT_URL", "http://127.0.0.1:5055/webhook")
+os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 
 
 def free_port() -> int:
@@ -107,24 +112,56 @@ def stop_stack(stack: Stack) -> None:
 
 @pytest.fixture(scope="session")
 def stack(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """The real product on embedded defaults (in-memory stores), as `make run` starts it."""
-    s = start_stack(model_path, tmp_path_factory.mktemp("stack-logs"))
+    """The real product on embedded defaults (in-memory stores), as `make run` starts it; its
+    anonymous flow counts go to a temporary state directory."""
+    state = tmp_path_factory.mktemp("stack-state")
+    s = start_stack(model_path, tmp_path_factory.mktemp("stack-logs"),
+                    extra_env={"VONR_STATE_DIR": str(state)})
     yield s
     stop_stack(s)
 
 
-@pytest.fixture(scope="session")
-def agent(model_path: Path):  # type: ignore[no-untyped-def]
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def agent(model_path: Path):  # type: ignore[no-untyped-def]
     """The trained model loaded in-process with our NLG, for fast NLU and dialogue checks.
     No action server: custom actions are tested through the stack."""
-    import asyncio
-
     from rasa.core.agent import load_agent
     from rasa.core.utils import AvailableEndpoints
 
     endpoints = AvailableEndpoints.read_endpoints(str(ROOT / "endpoints.yml"))
     endpoints.action = None
-    return asyncio.run(load_agent(model_path=str(model_path), endpoints=endpoints))
+    return await load_agent(model_path=str(model_path), endpoints=endpoints)
 
 
 sys.path.insert(0, str(ROOT))
+
+
+REDIS_TEST_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/3")
+
+
+@pytest.fixture(scope="session")
+def redis_client():  # type: ignore[no-untyped-def]
+    """The real Redis, on a database of its own that the tests empty before and after."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_TEST_URL)
+    client.ping()
+    client.flushdb()
+    yield client
+    client.flushdb()
+
+
+@pytest.fixture(scope="session")
+def redis_stack(
+    model_path: Path, tmp_path_factory: pytest.TempPathFactory, redis_client: Any
+) -> Iterator[Stack]:
+    """The product with REDIS_URL set: trackers and locks in Redis (endpoints.redis.yml)."""
+    state = tmp_path_factory.mktemp("state")
+    s = start_stack(
+        model_path, tmp_path_factory.mktemp("redis-stack-logs"),
+        extra_env={"REDIS_URL": REDIS_TEST_URL, "VONR_STATE_DIR": str(state)},
+        endpoints="endpoints.redis.yml",
+    )
+    s.env["VONR_STATE_DIR"] = str(state)
+    yield s
+    stop_stack(s)

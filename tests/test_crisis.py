@@ -4,21 +4,21 @@ real stack leads with the right emergency contact."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import urllib.request
 import uuid
 from typing import Any
 
 import pytest
+import pytest_asyncio
 
 from bench.crisis import CATEGORIES, evaluate
 from bot import registry
 
 
-@pytest.fixture(scope="module")
-def result(agent: Any):  # type: ignore[no-untyped-def]
-    return asyncio.run(evaluate(agent))
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def result(agent: Any):  # type: ignore[no-untyped-def]
+    return await evaluate(agent)
 
 
 @pytest.mark.parametrize("category", CATEGORIES)

@@ -81,6 +81,8 @@
       document.title = "";
     } catch (e) { /* blanking must never stop the exit */ }
     ui = null;
+    // An anonymous count for the staff pages (no id, no body); never delays the exit.
+    try { if (navigator.sendBeacon) navigator.sendBeacon(BASE + "events/exit"); } catch (e) { /* ignore */ }
     window.location.replace(EXIT_URL);
   }
 

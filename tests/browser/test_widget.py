@@ -8,10 +8,12 @@ webhook request to simulate a lost connection. Screenshots go to tests/artifacts
 from __future__ import annotations
 
 import hashlib
+import http.server
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -563,7 +565,6 @@ def test_axe_offline_card(browser: Any, offline: str) -> None:
 
 # ---- embedded on another site ------------------------------------------------------------------
 
-HOST = "http://host.example"
 HOST_PAGE = """<!doctype html><html lang="nb"><head><meta charset="utf-8">
 <title>Kommunens side</title></head><body><main><h1>Hjelp i kommunen</h1>
 <div id="chat-here"></div></main>
@@ -571,22 +572,49 @@ HOST_PAGE = """<!doctype html><html lang="nb"><head><meta charset="utf-8">
 </body></html>"""
 
 
-def embedded(browser: Any, gateway: str) -> Tab:
-    """The widget on a page of another origin (served by the test itself: it is the host site,
-    not the product), talking to the gateway across origins."""
+@contextmanager
+def host_site(gateway: str, port: int = 0) -> Iterator[str]:
+    """Another site (another origin: another port) with the one-tag embed, served by a plain
+    local HTTP server: it stands for a municipality's page, not for the product."""
+    body = HOST_PAGE.format(gw=gateway).encode()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            self.send_response(200 if self.path == "/" else 404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def embedded(browser: Any, gateway: str, host: str) -> Tab:
     tab = new_tab(browser, gateway)
-    tab.page.route(HOST + "/", lambda route: route.fulfill(
-        status=200, content_type="text/html", body=HOST_PAGE.format(gw=gateway)))
-    tab.page.goto(HOST + "/")
+    tab.page.goto(host + "/")
     tab.page.wait_for_selector("#chat-here #vonr-chat")
     return tab
 
 
 def test_embedded_on_a_configured_origin(browser: Any, stack: Any,
                                          tmp_path_factory: pytest.TempPathFactory) -> None:
-    env = {"RASA_URL": stack.rasa, "ACTIONS_URL": stack.actions, "ALLOWED_ORIGINS": HOST}
-    with gateway_process(env, tmp_path_factory.mktemp("embed")) as gw:
-        tab = embedded(browser, gw)
+    logdir = tmp_path_factory.mktemp("embed")
+    port = free_port()
+    host = f"http://127.0.0.1:{port}"
+    env = {"RASA_URL": stack.rasa, "ACTIONS_URL": stack.actions, "ALLOWED_ORIGINS": host}
+    with gateway_process(env, logdir) as gw, host_site(gw, port) as site:
+        assert site == host
+        tab = embedded(browser, gw, host)
         try:
             page = tab.page
             assert page.evaluate("getComputedStyle(document.getElementById('vonr-exit'))"
@@ -598,20 +626,26 @@ def test_embedded_on_a_configured_origin(browser: Any, stack: Any,
             page.keyboard.press("Escape")
             page.keyboard.press("Escape")
             page.wait_for_url(gw + "/neutral")
-            assert tab.foreign == [HOST + "/"], tab.foreign
+            assert tab.foreign == [host + "/"], tab.foreign
             assert tab.csp == [] and tab.errors == [] and tab.cookies_set == []
         finally:
             tab.context.close()
 
 
 def test_embedded_on_an_unknown_origin_gets_no_answer_but_the_card(
-    browser: Any, offline: str
+    browser: Any, stack: Any
 ) -> None:
-    """CORS refuses an origin that is not configured; the user still gets the helpline card."""
-    tab = embedded(browser, offline)
-    try:
-        card = tab.send("hei")
-        assert "116 006" in card.inner_text()
-        assert card.locator('a[href="tel:112"]').count() == 1
-    finally:
-        tab.context.close()
+    """The stack's gateway has no ALLOWED_ORIGINS: the browser's CORS check refuses the answer,
+    and the user still gets the built-in helpline card."""
+    with host_site(stack.gateway) as host:
+        tab = embedded(browser, stack.gateway, host)
+        console: list[str] = []
+        tab.page.on("console", lambda msg: console.append(msg.text))
+        try:
+            card = tab.send("hei")
+            assert "116 006" in card.inner_text()
+            assert card.locator('a[href="tel:112"]').count() == 1
+            assert card.locator('a[href="tel:116006"]').count() == 1
+            assert any("CORS" in m for m in console), console
+        finally:
+            tab.context.close()
