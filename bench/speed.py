@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import logging
 import os
 import shutil
 import statistics
@@ -418,17 +419,35 @@ async def run_all(args: argparse.Namespace) -> None:
 
 
 class Timings:
+    """Seconds per step and turn; a step's parent is the step running when it started."""
+
     current: Timings | None = None
+    stack: list[str] = []
 
     def __init__(self) -> None:
         self.turn = 0
         self.data: dict[str, dict[int, float]] = defaultdict(lambda: defaultdict(float))
-        self.order: list[str] = []
+        self.parent: dict[str, str | None] = {}
 
-    def add(self, label: str, seconds: float) -> None:
-        if label not in self.data:
-            self.order.append(label)
+    def add(self, label: str, seconds: float, parent: str | None) -> None:
+        self.parent.setdefault(label, parent)
         self.data[label][self.turn] += seconds
+
+    def tree(self) -> list[tuple[int, str]]:
+        """(depth, label), children after their parent, costliest first."""
+        def total(label: str) -> float:
+            return sum(self.data[label].values())
+
+        out: list[tuple[int, str]] = []
+
+        def walk(parent: str | None, depth: int) -> None:
+            kids = [x for x, p in self.parent.items() if p == parent]
+            for kid in sorted(kids, key=total, reverse=True):
+                out.append((depth, kid))
+                walk(kid, depth + 1)
+
+        walk(None, 0)
+        return out
 
 
 def instrument() -> None:
@@ -440,16 +459,22 @@ def instrument() -> None:
     from rasa.core.actions.action import RemoteAction
     from rasa.core.agent import Agent
     from rasa.core.processor import MessageProcessor
+    from rasa.core.tracker_store import TrackerStore
+
+    from bot.flows import FlowBroker
+    from bot.stores import PrivateRedisTrackerStore
 
     def record(label: str, seconds: float) -> None:
+        Timings.stack.pop()
         if Timings.current is not None:
-            Timings.current.add(label, seconds)
+            Timings.current.add(label, seconds, Timings.stack[-1] if Timings.stack else None)
     from rasa.engine.graph import GraphNode
 
     def wrap_async(cls: Any, name: str, label: str) -> None:
         orig = getattr(cls, name)
 
         async def wrapper(self: Any, *a: Any, **k: Any) -> Any:
+            Timings.stack.append(label)
             t = time.perf_counter()
             try:
                 return await orig(self, *a, **k)
@@ -462,29 +487,35 @@ def instrument() -> None:
         orig = getattr(cls, name)
 
         def wrapper(self: Any, *a: Any, **k: Any) -> Any:
+            node = label or f"node {self._node_name}"
+            Timings.stack.append(node)
             t = time.perf_counter()
             try:
                 return orig(self, *a, **k)
             finally:
-                node = label or f"    node {self._node_name}"
                 record(node, time.perf_counter() - t)
 
         setattr(cls, name, wrapper)
 
     wrap_async(Agent, "handle_message", "turn total (Agent.handle_message, incl. lock)")
     wrap_async(MessageProcessor, "fetch_tracker_and_update_session",
-               "  fetch tracker (+ session start on turn 1)")
-    wrap_async(MessageProcessor, "parse_message", "  NLU: parse_message (graph below)")
-    wrap_async(MessageProcessor, "run_action_extract_slots", "  action_extract_slots")
+               "fetch tracker (+ session start on turn 1)")
+    wrap_async(MessageProcessor, "parse_message", "NLU: parse_message (graph below)")
+    wrap_async(MessageProcessor, "run_action_extract_slots", "action_extract_slots")
     wrap_sync(MessageProcessor, "_predict_next_with_tracker",
-              "  policies: predict next action (graph below)")
-    wrap_async(MessageProcessor, "_run_action", "  run actions (NLG, action server, broker)")
-    wrap_async(RemoteAction, "run", "    action server call (RemoteAction.run)")
-    wrap_async(MessageProcessor, "save_tracker", "  save tracker")
+              "policies: predict next action (graph below)")
+    wrap_async(MessageProcessor, "_run_action", "run actions (NLG, action server, broker)")
+    wrap_async(RemoteAction, "run", "action server call (RemoteAction.run)")
+    wrap_async(MessageProcessor, "save_tracker", "save tracker")
     wrap_sync(GraphNode, "__call__", None)
+    wrap_async(TrackerStore, "stream_events",
+               "stream new events to the broker (re-reads the stored tracker to diff)")
+    wrap_sync(TrackerStore, "deserialise_tracker", "deserialise tracker (events from JSON)")
+    wrap_sync(PrivateRedisTrackerStore, "serialise_tracker", "serialise + redact every event")
+    wrap_sync(FlowBroker, "publish", "FlowBroker.publish")
     from bot.nlg import RegistryNLG
 
-    wrap_async(RegistryNLG, "generate", "    NLG: RegistryNLG.generate")
+    wrap_async(RegistryNLG, "generate", "NLG: RegistryNLG.generate")
 
 
 async def profile_run(model: Path, redis_url: str | None, conversations: int,
@@ -496,7 +527,9 @@ async def profile_run(model: Path, redis_url: str | None, conversations: int,
     from rasa.core.agent import load_agent
     from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
     from rasa.core.utils import AvailableEndpoints
+    from rasa.utils.log_utils import configure_structlog
 
+    configure_structlog(logging.WARNING)  # no per-step debug lines on stdout
     endpoints_file = "endpoints.redis.yml" if redis_url else "endpoints.yml"
     endpoints = AvailableEndpoints.read_endpoints(str(ROOT / endpoints_file))
     agent = await load_agent(model_path=str(model), endpoints=endpoints)
@@ -521,8 +554,35 @@ async def profile_run(model: Path, redis_url: str | None, conversations: int,
     out = io.StringIO()
     if cprofile:
         stats = pstats.Stats(profiler, stream=out)
-        stats.sort_stats("tottime").print_stats(18)
+        stats.sort_stats("tottime").print_stats(15)
+        stats.sort_stats("cumulative").print_stats(r"rasa|bot/", 30)
+        stats.print_callers(r"all_subclasses|resolve_by_type")
     return timings, out.getvalue()
+
+
+def memory_steps(model: Path) -> list[tuple[str, float]]:
+    """RSS of this process after each loading step: where a Rasa instance's memory goes."""
+    import tarfile
+
+    steps = [("python + bench imports", rss_mb(os.getpid()))]
+    import tensorflow  # noqa: F401
+
+    steps.append(("+ import tensorflow", rss_mb(os.getpid())))
+    import rasa.core.agent  # noqa: F401
+    import rasa.core.run  # noqa: F401
+
+    steps.append(("+ import rasa (agent, server)", rss_mb(os.getpid())))
+    import spacy
+
+    nlp = spacy.load(ROOT / "build" / "spacy" / "nb_vonr-1")
+    steps.append(("+ spacy.load(nb_vonr-1) (a second copy comes with the model)",
+                  rss_mb(os.getpid())))
+    del nlp
+    with tarfile.open(model) as tar:
+        size = sum(m.size for m in tar.getmembers()) / 2**20
+    steps.append((f"(model archive {model.stat().st_size / 2**20:.0f} MB packed, "
+                  f"{size:.0f} MB unpacked)", float("nan")))
+    return steps
 
 
 def profile_main(args: argparse.Namespace) -> None:
@@ -532,6 +592,7 @@ def profile_main(args: argparse.Namespace) -> None:
     from bot.train import model_path, rasa_env
 
     model = model_path()
+    memory = memory_steps(model)
     ports = {"actions": free_port(), "rasa": free_port(), "gateway": free_port()}
     state = Path(tempfile.mkdtemp(prefix="vonr-prof-"))
     os.environ.update(rasa_env())
@@ -544,14 +605,17 @@ def profile_main(args: argparse.Namespace) -> None:
     load_start = load()
     try:
         wait_http(f"http://127.0.0.1:{ports['actions']}/health", 60, actions)
-        variants = [("memory", None)] + ([] if args.no_redis else [("Redis", REDIS_URL)])
+        # Timings without cProfile (it slows Python code down unevenly); then one more run in
+        # memory under cProfile for the function list.
+        variants = [("memory", None, False)] + (
+            [] if args.no_redis else [("Redis", REDIS_URL, False)]) + [("cProfile", None, True)]
         results = {}
-        for name, url in variants:
+        for name, url, cprofile in variants:
             if url:
                 client.flushdb()
                 os.environ["REDIS_URL"] = url
-            results[name] = asyncio.run(profile_run(model, url, args.conversations,
-                                                    cprofile=name == "memory"))
+            results[name] = asyncio.run(profile_run(model, url, args.conversations, cprofile))
+            results.setdefault("rss", rss_mb(os.getpid()))
             if url:
                 client.flushdb()
                 os.environ.pop("REDIS_URL", None)
@@ -561,19 +625,26 @@ def profile_main(args: argparse.Namespace) -> None:
         log.close()
         client.close()
         shutil.rmtree(state, ignore_errors=True)
+    profiled = results.pop("cProfile")
+    agent_rss = results.pop("rss")
+    print("\nMemory of one process loading our model (VmRSS, MB):\n")
+    rows = [[step, "-" if mb != mb else f"{mb:.0f}"] for step, mb in memory]
+    rows.append(["+ load_agent(our model), after the profiled turns", f"{agent_rss:.0f}"])
+    print(table(["step", "RSS MB"], rows, markdown=args.markdown))
     print(f"\nProfile of a turn (ms per turn; mean over {args.conversations} conversations of "
           f"{TURNS} turns of the Norwegian script; in-process agent, action server over HTTP; "
           f"load avg {load_start} at start, {load()} at end)\n")
     header = ["step"]
     for name in results:
         header += [f"{name} t1", f"{name} t30", f"{name} mean"]
-    labels: list[str] = []
+    first_timings = next(iter(results.values()))[0]
+    labels = first_timings.tree()
     for timings, _ in results.values():
-        labels += [x for x in timings.order if x not in labels]
+        labels += [x for x in timings.tree() if x[1] not in {label for _, label in labels}]
     rows = []
     n = args.conversations
-    for label in labels:
-        row = [label]
+    for depth, label in labels:
+        row = ["  " * depth + label]
         for timings, _ in results.values():
             per_turn = timings.data.get(label, {})
             mean = sum(per_turn.values()) / (n * TURNS)
@@ -581,10 +652,9 @@ def profile_main(args: argparse.Namespace) -> None:
             row += [f"{1000 * first:.1f}", f"{1000 * last:.1f}", f"{1000 * mean:.1f}"]
         rows.append(row)
     print(table(header, rows, markdown=args.markdown))
-    for name, (_, text) in results.items():
-        if text:
-            print(f"\ncProfile ({name} stores), top functions by own time over all turns:\n")
-            print("\n".join(line for line in text.splitlines() if line.strip())[:6000])
+    print("\ncProfile (in-memory stores, a separate run), top functions by own time, by "
+          "cumulative time (Rasa and bot code), and who calls all_subclasses:\n")
+    print("\n".join(line for line in profiled[1].splitlines() if line.strip())[:20000])
 
 
 def main() -> None:

@@ -148,7 +148,8 @@ class RasaNLU(Classifier):
 @contextlib.contextmanager
 def quiet() -> Any:
     """Rasa's progress bars and warnings off for the benchmark's output."""
-    with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
+    with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()), \
+            contextlib.redirect_stdout(io.StringIO()):
         warnings.simplefilter("ignore")
         yield
 
@@ -217,10 +218,12 @@ def run(clf: Classifier, bokmal: list[Example], dialects: list[Example], folds: 
         score.train_s.append(time.monotonic() - started)
         out = []
         for examples in scored_sets:
+            if not examples:
+                out.append([])
+                continue
             started = time.perf_counter()
             out.append(clf.predict([e.text for e in examples]))
-            if examples:
-                score.parse_ms.append(1000 * (time.perf_counter() - started) / len(examples))
+            score.parse_ms.append(1000 * (time.perf_counter() - started) / len(examples))
         return out
 
     for k, (train_idx, test_idx) in enumerate(splits):
@@ -273,6 +276,9 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     for name in ("rasa", "tensorflow", "absl", "spacy"):
         logging.getLogger(name).setLevel(logging.ERROR)
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.WARNING)  # no per-parse debug lines on stdout
 
     examples = read_conll(args.data)
     bokmal = [e for e in examples if e.dialect == "B"]

@@ -6,9 +6,10 @@ Context decides what a danger word means: a clear past ("for ti år siden") or a
 ("hva er menneskehandel") suppresses a category unless a present-danger cue is there, and
 present-tense violence ("han slår meg") lifts the past suppression. A habitual description ("når
 han blir sint") suppresses only a category's `descriptive` patterns (plain violence, not threats to
-kill, weapons or strangling). ``Crisis.calm`` lists the categories the context argues against, so the
-classifier layer (bot/components.py) does not raise them on its own. All words and patterns live in
-``data/lexicon/crisis.yml`` (loaded and compiled once at import); this module only interprets them.
+kill, weapons or strangling). ``Crisis.calm`` lists the categories the context argues against, so
+the classifier layer (bot/components.py) does not raise them on its own. All words and patterns
+live in ``data/lexicon/crisis.yml`` (loaded and compiled once at import); this module only
+interprets them.
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ class Crisis:
     negated: bool  # only negated danger found: lower urgency, numbers still shown
     lang: str  # "nb" or "en"
     # Categories the context argues against (past, general question, habitual, negated or denied,
-    # and no present cue): a classifier-only claim for these is vetoed. Empty when danger is present.
+    # and no present cue): a classifier-only claim for these is vetoed. Empty when danger is
+    # present.
     calm: tuple[str, ...] = ()
 
 
@@ -59,7 +61,8 @@ class _Category:
     lemma: _Patterns | None
     descriptive: _Patterns | None  # like `text`, but a habitual description suppresses it
     combos: tuple[tuple[str, ...], ...]
-    # Also found when this cue matches and one of these categories was found ("jeg er 14" + suicide).
+    # Also found when this cue matches and one of these categories was found ("jeg er 14" plus
+    # suicide).
     implied_cue: str | None = None
     implied_by: tuple[str, ...] = ()
 
@@ -146,6 +149,7 @@ def _load(path: Path = LEXICON) -> dict[str, Any]:
         "ongoing": _compile(ctx.get("ongoing"), macros),
         "habitual": _compile(ctx.get("habitual"), macros),
         "adult": _compile(ctx.get("adult"), macros),
+        "benign": _compile(ctx.get("benign"), macros),
         "calm_now": _compile(ctx.get("calm_now"), macros),
         "denial": _compile(ctx.get("denial"), macros),
         "suicide_denial": _compile(ctx.get("suicide_denial"), macros),
@@ -229,7 +233,7 @@ def detect(text: str, lemmas: Sequence[str] | None = None) -> Crisis:
             or (not habitual and cat.descriptive is not None and cat.descriptive.search(norm))
             or (cat.lemma is not None and cat.lemma.search(lemma_str))
             or any(
-                all(_cue_hit(_LEX["cues"][c], without_neg, lemma_set) for c in combo)
+                all(_cue_hit(_LEX["cues"][c], present_text, lemma_set) for c in combo)
                 for combo in cat.combos
             )
         )
@@ -241,7 +245,7 @@ def detect(text: str, lemmas: Sequence[str] | None = None) -> Crisis:
             name not in found
             and cat.implied_cue is not None
             and any(c in found for c in cat.implied_by)
-            and _cue_hit(_LEX["cues"][cat.implied_cue], without_neg, lemma_set)
+            and _cue_hit(_LEX["cues"][cat.implied_cue], present_text, lemma_set)
         ):
             found.append(name)
     found.sort(key=CATEGORIES.index)
@@ -251,12 +255,14 @@ def detect(text: str, lemmas: Sequence[str] | None = None) -> Crisis:
         "child" not in found
         and _LEX["adult"] is not None
         and bool(_LEX["adult"].search(norm))
-        and not _cue_hit(_LEX["cues"]["young"], without_neg, lemma_set)
+        and not _cue_hit(_LEX["cues"]["young"], present_text, lemma_set)
     )
     negated = bool(found) and "suicide" not in found and not present and negation_hit
     calm: tuple[str, ...] = ()
     if not present:
-        if suppressed:
+        if suppressed or (
+            not found and _LEX["benign"] is not None and _LEX["benign"].search(norm)
+        ):
             calm = CATEGORIES
         else:
             calm = tuple(

@@ -21,7 +21,7 @@ from rasa.utils.endpoints import EndpointConfig
 from bot import registry
 
 BLOCKS_PATH = Path(__file__).resolve().parent.parent / "data" / "content" / "blocks.yml"
-INFO_PREFIXES = ("utter_info_", "utter_more_", "utter_help_")
+INFO_PREFIXES = ("utter_info_", "utter_more_", "utter_help")
 CRISIS_PREFIX = "utter_crisis_"
 
 

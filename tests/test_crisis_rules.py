@@ -151,3 +151,75 @@ def test_fast() -> None:
         detect(text)
     per_message = (time.perf_counter() - start) / len(texts)
     assert per_message < 0.001  # budget is 0.3 ms; loose bound so slow CI machines don't flake
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "han lugger meg når han er full",
+        "hun klorer meg hver gang vi krangler",
+        "kjæresten min slo meg i går, men nå er alt bra",
+        "kan politiet gi meg alarm i tilfelle han kommer",
+    ],
+)
+def test_habitual_recent_past_and_conditional_are_not_acute(text: str) -> None:
+    found = detect(text)
+    assert "acute" not in found.categories
+    assert "acute" in found.calm
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "han truer med å drepe meg når han drikker",
+        "han kveler meg når han blir sint",
+        "han slår meg og har slått babyen før",
+    ],
+)
+def test_threats_strangling_and_ongoing_violence_stay_acute(text: str) -> None:
+    assert "acute" in detect(text).categories
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("jeg er 15 og vil ta livet mitt", {"suicide", "child"}),
+        ("i'm 14 and i want to die", {"suicide", "child"}),
+        ("er 16 og må selge sex for å betale gjeld", {"trafficking", "child"}),
+        ("jeg er 15 og familien skal gifte meg bort", {"child"}),
+        ("jeg har svelget en hel eske med paracet", {"suicide", "acute"}),
+        ("han skriver at han tar ungene med seg i døden", {"acute", "child"}),
+    ],
+)
+def test_combined_categories(text: str, expected: set[str]) -> None:
+    assert expected <= set(detect(text).categories)
+
+
+def test_calm_lists_what_context_argues_against() -> None:
+    assert set(detect("hva er selvmordstanker").calm) == set(CATEGORIES)
+    assert "suicide" in detect("har ikke selvmordstanker, men vil snakke med noen").calm
+    assert "child" in detect("jeg er 45 og lurer på skilsmisse").calm
+    assert detect("han står utenfor døra nå").calm == ()
+
+
+def test_classifier_only_crisis_is_vetoed_by_context_not_by_present_danger() -> None:
+    pytest.importorskip("rasa")
+    from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.components import CrisisDetector
+
+    detector = CrisisDetector(CrisisDetector.get_default_config())
+
+    def parse(text: str, intent: str, confidence: float) -> dict[str, Any]:
+        top = {"name": intent, "confidence": confidence}
+        message = Message({TEXT: text, INTENT: top, INTENT_RANKING_KEY: [top]})
+        detector.process([message])
+        return {"intent": message.get(INTENT)["name"], "crisis": message.get("crisis")}
+
+    assert parse("hva er selvmordstanker", "crisis_suicide", 0.9)["crisis"] is None
+    assert parse("pappa slo meg i barndommen", "crisis_child", 0.9)["crisis"] is None
+    kept = parse("jeg fortjener ikke å være her", "crisis_suicide", 0.5)
+    assert kept["intent"] == "crisis_suicide"
+    both = parse("han står utenfor døra nå", "crisis_child", 0.5)
+    assert both["crisis"]["categories"] == ["child", "acute"]
