@@ -4,6 +4,7 @@ message, and a lock store whose keys expire too. Configured in endpoints.redis.y
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from typing import Any
@@ -11,10 +12,11 @@ from urllib.parse import urlparse
 
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.lock import TicketLock
-from rasa.core.lock_store import RedisLockStore
+from rasa.core.lock_store import InMemoryLockStore, RedisLockStore
 from rasa.core.tracker_store import RedisTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
+from redis.exceptions import RedisError
 
 from bot import redact
 
@@ -89,10 +91,27 @@ class PrivateRedisTrackerStore(RedisTrackerStore):
 
 
 class ExpiringRedisLockStore(RedisLockStore):
-    """RedisLockStore whose keys expire, so a crashed instance leaves nothing behind."""
+    """RedisLockStore whose keys expire, so a crashed instance leaves nothing behind, and which
+    degrades to in-memory locks while Redis is unreachable (Rasa keeps answering)."""
 
     def __init__(self, url: str | None = None, key_prefix: str = "vonr", **_: Any) -> None:
         super().__init__(key_prefix=key_prefix, socket_timeout=2, **redis_kwargs(url))
+        self.fallback = InMemoryLockStore()
+
+    def get_lock(self, conversation_id: str) -> TicketLock | None:
+        try:
+            return super().get_lock(conversation_id)
+        except RedisError:
+            return self.fallback.get_lock(conversation_id)
+
+    def delete_lock(self, conversation_id: str) -> None:
+        self.fallback.delete_lock(conversation_id)
+        with contextlib.suppress(RedisError):
+            super().delete_lock(conversation_id)
 
     def save_lock(self, lock: TicketLock) -> None:
-        self.red.set(self.key_prefix + lock.conversation_id, lock.dumps(), ex=LOCK_EXPIRY_SECONDS)
+        try:
+            self.red.set(self.key_prefix + lock.conversation_id, lock.dumps(),
+                         ex=LOCK_EXPIRY_SECONDS)
+        except RedisError:
+            self.fallback.save_lock(lock)
