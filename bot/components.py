@@ -71,6 +71,7 @@ class CrisisDetector(GraphComponent, IntentClassifier):
                     categories.append(category)
                     negated = False
         if not categories:
+            self._demote_vetoed(message, found.calm)
             return
         categories.sort(key=crisis.CATEGORIES.index)
         # The classifier's own crisis intent leads when it agrees with a found category (its reply
@@ -94,3 +95,18 @@ class CrisisDetector(GraphComponent, IntentClassifier):
         ]
         message.set(INTENT, top, add_to_output=True)
         message.set(INTENT_RANKING_KEY, [top, *ranking], add_to_output=True)
+
+    @staticmethod
+    def _demote_vetoed(message: Message, calm: tuple[str, ...]) -> None:
+        """The classifier's own top intent is a crisis the context vetoed ("hva er
+        selvmordstanker"): the best non-crisis intent of the ranking takes its place."""
+        top_name = (message.get(INTENT) or {}).get(INTENT_NAME_KEY) or ""
+        if not top_name.startswith(INTENT_PREFIX) or top_name[len(INTENT_PREFIX) :] not in calm:
+            return
+        ranking = message.get(INTENT_RANKING_KEY) or []
+        rest = [r for r in ranking if not (r.get(INTENT_NAME_KEY) or "").startswith(INTENT_PREFIX)]
+        if not rest:
+            return
+        crisis_ranked = [r for r in ranking if r not in rest]
+        message.set(INTENT, dict(rest[0]), add_to_output=True)
+        message.set(INTENT_RANKING_KEY, [*rest, *crisis_ranked], add_to_output=True)

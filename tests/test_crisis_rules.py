@@ -218,6 +218,12 @@ def test_classifier_only_crisis_is_vetoed_by_context_not_by_present_danger() -> 
         return {"intent": message.get(INTENT)["name"], "crisis": message.get("crisis")}
 
     assert parse("hva er selvmordstanker", "crisis_suicide", 0.9)["crisis"] is None
+    top = {"name": "crisis_suicide", "confidence": 0.6}
+    info = {"name": "suicide_info", "confidence": 0.3}
+    text = "hva er selvmordstanker"
+    message = Message({TEXT: text, INTENT: top, INTENT_RANKING_KEY: [top, info]})
+    detector.process([message])
+    assert message.get(INTENT)["name"] == "suicide_info"  # a vetoed top crisis intent is demoted
     assert parse("pappa slo meg i barndommen", "crisis_child", 0.9)["crisis"] is None
     kept = parse("jeg fortjener ikke å være her", "crisis_suicide", 0.5)
     assert kept["intent"] == "crisis_suicide"
