@@ -35,7 +35,10 @@ PLANTED = {
     "partner": "Kjetil",
     "card": "4111 1111 1111 1111",
 }
+# Not personal, but distinctive: message text must not reach any log at INFO or above.
+MARKER = "sjiraffepingvin"
 MESSAGES = [
+    f"{MARKER} hva er et krisesenter",
     f"hei jeg heter {PLANTED['name']} og fødselsnummeret mitt er {PLANTED['fnr']}",
     f"mannen min {PLANTED['partner']} slår meg, ring meg på {PLANTED['phone']}",
     f"jeg bor i {PLANTED['address']}, {PLANTED['postcode']} Oslo, finnes det krisesenter her",
@@ -101,6 +104,8 @@ def test_no_planted_identifier_anywhere(redis_stack: Any, redis_client: Any) -> 
 
     hits = [(where, n) for where, text in haystack for n in needles() if n in text]
     assert hits == []
+    logged = [where for where, text in haystack if where.startswith("log") and MARKER in text]
+    assert logged == [], "message text reached a log"
 
 
 def test_gateway_passes_no_metadata_to_rasa(redis_stack: Any, redis_client: Any) -> None:
