@@ -349,6 +349,33 @@ def verdict(row: str, ours: Result | None) -> tuple[str, str]:
         return target, "?"
 
 
+async def measure_stack(name: str, redis_url: str | None, model: Path, logs: Path,
+                        args: argparse.Namespace, addresses: Addresses, client: Any) -> Result:
+    print(f"bench: {name}: starting (load {load()})", file=sys.stderr, flush=True)
+    if redis_url:
+        client.flushdb()
+    if name == "stock":
+        stack = start_stock(logs)
+        script = SCRIPT_STOCK
+    else:
+        stack = start_ours(model, logs, redis_url, name="redis" if redis_url else "mem")
+        script = SCRIPT_NB
+    try:
+        saved = args.skip_direct
+        args.skip_direct = bool(redis_url)  # Redis: through the gateway only
+        result = await measure(stack, script, args, addresses)
+        args.skip_direct = saved
+        dead = [n for n, p in stack.procs.items() if p.poll() is not None]
+        if dead:
+            raise RuntimeError(f"{', '.join(dead)} exited during the run")
+        return result
+    finally:
+        stack.stop()
+        if redis_url:
+            client.flushdb()
+        print(f"bench: {name}: done (load {load()})", file=sys.stderr, flush=True)
+
+
 async def run_all(args: argparse.Namespace) -> None:
     import redis
 
@@ -367,25 +394,15 @@ async def run_all(args: argparse.Namespace) -> None:
     client = redis.Redis.from_url(REDIS_URL)
     try:
         for name, redis_url in plan:
-            print(f"bench: {name}: starting (load {load()})", file=sys.stderr, flush=True)
-            if redis_url:
-                client.flushdb()
-            if name == "stock":
-                stack = start_stock(logs)
-                script = SCRIPT_STOCK
-            else:
-                stack = start_ours(model, logs, redis_url, name="redis" if redis_url else "mem")
-                script = SCRIPT_NB
-            try:
-                saved = args.skip_direct
-                args.skip_direct = bool(redis_url)  # Redis: through the gateway only
-                results[name] = await measure(stack, script, args, addresses)
-                args.skip_direct = saved
-            finally:
-                stack.stop()
-                if redis_url:
-                    client.flushdb()
-            print(f"bench: {name}: done (load {load()})", file=sys.stderr, flush=True)
+            for attempt in (1, 2):  # one retry: on a shared machine a process can get killed
+                try:
+                    results[name] = await measure_stack(name, redis_url, model, logs, args,
+                                                        addresses, client)
+                    break
+                except (OSError, RuntimeError, TimeoutError, aiohttp.ClientError) as exc:
+                    print(f"bench: {name}: attempt {attempt} failed: {exc!r}", file=sys.stderr,
+                          flush=True)
+                    results[name] = Result(cells={"failed": f"{type(exc).__name__}"})
         if args.train:
             tmp = Path(tempfile.mkdtemp(prefix="vonr-train-"))
             try:
@@ -419,32 +436,36 @@ async def run_all(args: argparse.Namespace) -> None:
 
 
 class Timings:
-    """Seconds per step and turn; a step's parent is the step running when it started."""
+    """Seconds per (parent step, step) and turn; the parent is the step running when a step
+    starts, so a step that runs in two places (e.g. reading the tracker) shows under both."""
 
     current: Timings | None = None
     stack: list[str] = []
 
     def __init__(self) -> None:
         self.turn = 0
-        self.data: dict[str, dict[int, float]] = defaultdict(lambda: defaultdict(float))
-        self.parent: dict[str, str | None] = {}
+        self.data: dict[tuple[str | None, str], dict[int, float]] = defaultdict(
+            lambda: defaultdict(float))
 
     def add(self, label: str, seconds: float, parent: str | None) -> None:
-        self.parent.setdefault(label, parent)
-        self.data[label][self.turn] += seconds
+        self.data[(parent, label)][self.turn] += seconds
 
-    def tree(self) -> list[tuple[int, str]]:
-        """(depth, label), children after their parent, costliest first."""
-        def total(label: str) -> float:
-            return sum(self.data[label].values())
+    def tree(self) -> list[tuple[int, tuple[str | None, str]]]:
+        """(depth, key), children after their parent, costliest first."""
+        def total(key: tuple[str | None, str]) -> float:
+            return sum(self.data[key].values())
 
-        out: list[tuple[int, str]] = []
+        out: list[tuple[int, tuple[str | None, str]]] = []
+        seen: set[tuple[str | None, str]] = set()
 
         def walk(parent: str | None, depth: int) -> None:
-            kids = [x for x, p in self.parent.items() if p == parent]
+            if depth > 6:
+                return
+            kids = [k for k in self.data if k[0] == parent and k not in seen]
+            seen.update(kids)
             for kid in sorted(kids, key=total, reverse=True):
                 out.append((depth, kid))
-                walk(kid, depth + 1)
+                walk(kid[1], depth + 1)
 
         walk(None, 0)
         return out
@@ -640,13 +661,13 @@ def profile_main(args: argparse.Namespace) -> None:
     first_timings = next(iter(results.values()))[0]
     labels = first_timings.tree()
     for timings, _ in results.values():
-        labels += [x for x in timings.tree() if x[1] not in {label for _, label in labels}]
+        labels += [x for x in timings.tree() if x[1] not in {key for _, key in labels}]
     rows = []
     n = args.conversations
-    for depth, label in labels:
-        row = ["  " * depth + label]
+    for depth, key in labels:
+        row = ["  " * depth + key[1]]
         for timings, _ in results.values():
-            per_turn = timings.data.get(label, {})
+            per_turn = timings.data.get(key, {})
             mean = sum(per_turn.values()) / (n * TURNS)
             first, last = per_turn.get(1, 0) / n, per_turn.get(TURNS, 0) / n
             row += [f"{1000 * first:.1f}", f"{1000 * last:.1f}", f"{1000 * mean:.1f}"]

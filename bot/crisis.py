@@ -4,7 +4,11 @@ danger, suicide/self-harm, a child at risk or trafficking, whether that danger i
 
 Context decides what a danger word means: a clear past ("for ti år siden") or a general question
 ("hva er menneskehandel") suppresses a category unless a present-danger cue is there, and
-present-tense violence ("han slår meg") lifts the past suppression. A habitual description ("når
+present-tense violence ("han slår meg") lifts the past suppression. Weak present cues (a bare "nå",
+"fortsatt") lift a past or question only inside a clause that itself names danger: "det er 10 år
+siden nå, kan jeg anmelde?" stays history. A young writer about their own situation ("e det normalt
+at pappa kaster ting på meg? e 15") keeps `child` despite the question form. Figures of speech
+("jobben tar livet av meg haha") are cut out first. A habitual description ("når
 han blir sint") suppresses only a category's `descriptive` patterns (plain violence, not threats to
 kill, weapons or strangling). ``Crisis.calm`` lists the categories the context argues against, so
 the classifier layer (bot/components.py) does not raise them on its own. All words and patterns
@@ -33,6 +37,7 @@ _REPEAT = re.compile(r"(\w)\1{2,}")
 _SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"[\w'’-]+")
 _NOW_EDGE = r"(?:akkurat )?(?:nå|no|nu|now)"
+_CLAUSE = re.compile(r"\s*(?:[,.;:!?]+|\s-\s|\b(?:men|og|but|and)\b)\s*")
 
 
 @dataclass(frozen=True)
@@ -61,10 +66,9 @@ class _Category:
     lemma: _Patterns | None
     descriptive: _Patterns | None  # like `text`, but a habitual description suppresses it
     combos: tuple[tuple[str, ...], ...]
-    # Also found when this cue matches and one of these categories was found ("jeg er 14" plus
-    # suicide).
-    implied_cue: str | None = None
-    implied_by: tuple[str, ...] = ()
+    # Also found when a cue matches and one of its categories was found ("jeg er 14" plus suicide,
+    # "datteren min er her" plus acute danger).
+    implied: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 def _expand(pattern: str, macros: dict[str, str]) -> str:
@@ -122,13 +126,15 @@ def _load(path: Path = LEXICON) -> dict[str, Any]:
     for name in CATEGORIES:
         spec = raw["categories"].get(name, {})
         combos = tuple(tuple(c) for c in spec.get("combos", []))
-        implied = spec.get("implied_by") or {}
+        raw_implied = spec.get("implied_by") or []
+        if isinstance(raw_implied, dict):
+            raw_implied = [raw_implied]
+        implied = tuple((i["cue"], tuple(i.get("categories", []))) for i in raw_implied)
         unknown = {c for combo in combos for c in combo} - cues.keys()
-        if implied and implied["cue"] not in cues:
-            unknown.add(implied["cue"])
+        unknown |= {cue for cue, _ in implied} - cues.keys()
         if unknown:
             raise ValueError(f"{name}: unknown cues {sorted(unknown)}")
-        if set(implied.get("categories", [])) - set(CATEGORIES):
+        if {c for _, cats in implied for c in cats} - set(CATEGORIES):
             raise ValueError(f"{name}: unknown implied_by categories")
         categories[name] = _Category(
             _compile(spec.get("urgent"), macros),
@@ -136,8 +142,7 @@ def _load(path: Path = LEXICON) -> dict[str, Any]:
             _compile(spec.get("lemma"), macros),
             _compile(spec.get("descriptive"), macros),
             combos,
-            implied.get("cue"),
-            tuple(implied.get("categories", [])),
+            implied,
         )
     return {
         "fallback": {k.lower(): str(v).lower() for k, v in raw.get("fallback_lemmas", {}).items()},
@@ -146,7 +151,11 @@ def _load(path: Path = LEXICON) -> dict[str, Any]:
         "past": _compile(ctx["past"], macros),
         "question": _compile(ctx["question"], macros),
         "present": _compile(ctx["present"], macros),
+        "present_now": _compile(ctx.get("present_now"), macros),
         "ongoing": _compile(ctx.get("ongoing"), macros),
+        "ongoing_weak": _compile(ctx.get("ongoing_weak"), macros),
+        "clause_danger": _compile(ctx.get("clause_danger"), macros),
+        "hyperbole": _compile(ctx.get("hyperbole"), macros),
         "habitual": _compile(ctx.get("habitual"), macros),
         "adult": _compile(ctx.get("adult"), macros),
         "benign": _compile(ctx.get("benign"), macros),
@@ -183,6 +192,32 @@ def _cue_hit(cue: _Cue, text: str, lemma_set: frozenset[str]) -> bool:
     return bool(cue.text and cue.text.search(text)) or not cue.lemmas.isdisjoint(lemma_set)
 
 
+def _clause_danger(clause: str) -> bool:
+    """Whether one clause names danger itself (violence, threat, fear, a category pattern)."""
+    fallback: dict[str, str] = _LEX["fallback"]
+    words = [w.strip("'-") for w in _WORD.findall(clause)]
+    lemma_set = frozenset(_fold(fallback.get(w, w)) for w in words) | frozenset(map(_fold, words))
+    cues: dict[str, _Cue] = _LEX["cues"]
+    if any(_cue_hit(cues[c], clause, lemma_set) for c in ("violence", "fear") if c in cues):
+        return True
+    extra: _Patterns | None = _LEX["clause_danger"]
+    if extra is not None and extra.search(clause):
+        return True
+    return any(
+        p is not None and p.search(clause)
+        for cat in _LEX["categories"].values()
+        for p in (cat.urgent, cat.text, cat.descriptive)
+    )
+
+
+def _weak_cue_in_danger_clause(patterns: _Patterns | None, text: str) -> bool:
+    """A weak present cue ("nå", "fortsatt") counts only in a clause that names danger: "det er 10
+    år siden nå" or "kan jeg fortsatt anmelde" say nothing about danger now."""
+    if patterns is None:
+        return False
+    return any(patterns.search(c) and _clause_danger(c) for c in _CLAUSE.split(text))
+
+
 def detect(text: str, lemmas: Sequence[str] | None = None) -> Crisis:
     """Find crisis categories in one user message.
 
@@ -199,6 +234,11 @@ def detect(text: str, lemmas: Sequence[str] | None = None) -> Crisis:
     if denial is not None and denial.search(norm):  # "han slår meg ikke" is no danger cue
         denied = True
         norm = _SPACE.sub(" ", denial.sub(" ", norm)).strip()
+    joked = False
+    hyperbole: _Patterns | None = _LEX["hyperbole"]
+    if hyperbole is not None and hyperbole.search(norm):  # "jobben tar livet av meg haha"
+        joked = True
+        norm = _SPACE.sub(" ", hyperbole.sub(" ", norm)).strip()
     words = [w.strip("'-") for w in _WORD.findall(norm)]
     if lemmas is None:
         fallback: dict[str, str] = _LEX["fallback"]
@@ -213,20 +253,39 @@ def detect(text: str, lemmas: Sequence[str] | None = None) -> Crisis:
     calm_now: _Patterns | None = _LEX["calm_now"]
     # "nå er jeg 34", "nå bor jeg alene": a "nå" that contrasts with the past is no present cue.
     present_text = calm_now.sub(" ", without_neg) if calm_now is not None else without_neg
-    present = bool(_LEX["present"].search(present_text)) or any(
+    strong = bool(_LEX["present"].search(present_text)) or any(
         c.urgent is not None and c.urgent.search(without_neg) for c in categories_spec.values()
     )
-    ongoing = _LEX["ongoing"] is not None and _LEX["ongoing"].search(without_neg)
-    past = not ongoing and bool(_LEX["past"].search(norm))
-    suppressed = not present and (past or bool(_LEX["question"].search(norm)))
+    ongoing = bool(_LEX["ongoing"] is not None and _LEX["ongoing"].search(without_neg))
+    past_hit = bool(_LEX["past"].search(norm))
+    question = bool(_LEX["question"].search(norm))
+    if not ongoing and past_hit:
+        ongoing = _weak_cue_in_danger_clause(_LEX["ongoing_weak"], without_neg)
+    past = not ongoing and past_hit
+    now_bare: _Patterns | None = _LEX["present_now"]
+    if strong or now_bare is None:
+        present = strong
+    elif past or question:  # a bare "nå" lifts past/question only where it names danger
+        present = _weak_cue_in_danger_clause(now_bare, present_text)
+    else:
+        present = bool(now_bare.search(present_text))
+    suppressed = not present and (past or question)
     habitual = not present and _LEX["habitual"] is not None and bool(_LEX["habitual"].search(norm))
+    # A young writer asking about their own situation ("e det normalt at pappa kaster ting på meg?
+    # e 15") is a child at risk however it is phrased: a question does not suppress `child`.
+    young_self = (
+        suppressed
+        and not past
+        and _cue_hit(_LEX["cues"]["young"], present_text, lemma_set)
+        and _cue_hit(_LEX["cues"]["me_object"], present_text, frozenset())
+    )
 
     found: list[str] = []
     for name, cat in categories_spec.items():
         if cat.urgent is not None and cat.urgent.search(norm):
             found.append(name)
             continue
-        if suppressed:
+        if suppressed and not (young_self and name == "child"):
             continue
         hit = (
             (cat.text is not None and cat.text.search(norm))
@@ -241,11 +300,9 @@ def detect(text: str, lemmas: Sequence[str] | None = None) -> Crisis:
             found.append(name)
 
     for name, cat in categories_spec.items():
-        if (
-            name not in found
-            and cat.implied_cue is not None
-            and any(c in found for c in cat.implied_by)
-            and _cue_hit(_LEX["cues"][cat.implied_cue], present_text, lemma_set)
+        if name not in found and any(
+            any(c in found for c in by) and _cue_hit(_LEX["cues"][cue], present_text, lemma_set)
+            for cue, by in cat.implied
         ):
             found.append(name)
     found.sort(key=CATEGORIES.index)
@@ -261,9 +318,9 @@ def detect(text: str, lemmas: Sequence[str] | None = None) -> Crisis:
     calm: tuple[str, ...] = ()
     if not present:
         if suppressed or (
-            not found and _LEX["benign"] is not None and _LEX["benign"].search(norm)
+            not found and (joked or (_LEX["benign"] is not None and _LEX["benign"].search(norm)))
         ):
-            calm = CATEGORIES
+            calm = tuple(c for c in CATEGORIES if not (young_self and c == "child"))
         else:
             calm = tuple(
                 c

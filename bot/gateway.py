@@ -92,6 +92,9 @@ def helpline_card(sender: str = "") -> list[dict[str, Any]]:
     }]
 
 
+HTTP_ERRORS = {404: "not_found", 405: "not_allowed", 413: "too_long"}
+
+
 def error(status: int, key: str, **fmt: Any) -> web.Response:
     return web.json_response({"error": text(key, **fmt)}, status=status)
 
@@ -103,13 +106,14 @@ async def security_headers(
     try:
         response = await handler(request)
     except web.HTTPException as exc:
-        response = web.json_response({"error": exc.reason}, status=exc.status)
+        key = HTTP_ERRORS.get(exc.status, "bad_request" if exc.status < 500 else "unavailable")
+        response = error(exc.status, key, limit=MAX_MESSAGE_CHARS)
         if "Allow" in exc.headers:
             response.headers["Allow"] = exc.headers["Allow"]
     except asyncio.CancelledError:
         raise
-    except Exception:  # never a bare 500 page without our headers; never the message text
-        log.exception("unhandled error in %s", request.path)
+    except Exception as exc:  # never a bare 500 page without our headers; never the message text
+        log.error("unhandled %s", type(exc).__name__)
         response = error(500, "unavailable")
     origins: list[str] = request.app["origins"]
     headers = dict(SECURITY_HEADERS)
@@ -141,7 +145,10 @@ async def webhook(request: web.Request) -> web.StreamResponse:
     if not isinstance(body, dict):
         return error(400, "bad_json")
     sender, message = body.get("sender"), body.get("message")
-    if not isinstance(sender, str) or not SENDER_RE.match(sender):
+    # A conversation id is random; one that carries personal data (a phone number, say) is
+    # refused, never forwarded or echoed.
+    valid = isinstance(sender, str) and SENDER_RE.match(sender) is not None
+    if not valid or redact.redact(sender) != sender:
         return error(400, "bad_sender")
     if not isinstance(message, str):
         return error(400, "bad_message")
@@ -228,6 +235,12 @@ def static_file(name: str, content_type: str) -> Callable[[web.Request], Awaitab
     return handler
 
 
+async def openapi(request: web.Request) -> web.Response:
+    """docs/openapi.yaml: the public endpoints, described."""
+    spec = STATIC.parent.parent / "docs" / "openapi.yaml"
+    return web.Response(text=spec.read_text(encoding="utf-8"), content_type="application/yaml")
+
+
 def create_app(
     rasa_url: str | None = None, actions_url: str | None = None, origins: list[str] | None = None,
     exit_to: str | None = None,
@@ -259,6 +272,7 @@ def create_app(
     app.router.add_route("OPTIONS", "/webhooks/rest/webhook", options)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_get("/openapi.yaml", openapi)
     staff.setup(app)
     return app
 

@@ -7,20 +7,22 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.lock import TicketLock
-from rasa.core.lock_store import InMemoryLockStore, RedisLockStore
+from rasa.core.lock_store import LOCK_LIFETIME, InMemoryLockStore, RedisLockStore
 from rasa.core.tracker_store import RedisTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, WatchError
 
 from bot import redact
 
 DEFAULT_EXPIRY_MINUTES = 30
+T = TypeVar("T")
 LOCK_EXPIRY_SECONDS = 300
 
 
@@ -91,12 +93,55 @@ class PrivateRedisTrackerStore(RedisTrackerStore):
 
 
 class ExpiringRedisLockStore(RedisLockStore):
-    """RedisLockStore whose keys expire, so a crashed instance leaves nothing behind, and which
-    degrades to in-memory locks while Redis is unreachable (Rasa keeps answering)."""
+    """RedisLockStore whose keys expire, so a crashed instance leaves nothing behind; whose
+    read-modify-write steps run as Redis transactions, so two instances never draw the same
+    ticket; and which degrades to in-memory locks while Redis is unreachable."""
 
     def __init__(self, url: str | None = None, key_prefix: str = "vonr", **_: Any) -> None:
         super().__init__(key_prefix=key_prefix, socket_timeout=2, **redis_kwargs(url))
         self.fallback = InMemoryLockStore()
+
+    def _transact(
+        self, conversation_id: str, change: Callable[[TicketLock], tuple[bool, T]]
+    ) -> T:
+        """Apply `change` to the stored lock under WATCH/MULTI, retrying when another instance
+        wrote in between. `change` returns (keep the lock?, result)."""
+        key = self.key_prefix + conversation_id
+        while True:
+            with self.red.pipeline() as pipe:
+                try:
+                    pipe.watch(key)
+                    raw = pipe.get(key)
+                    lock = TicketLock.from_dict(json.loads(raw)) if raw else TicketLock(
+                        conversation_id)
+                    keep, result = change(lock)
+                    pipe.multi()
+                    if keep:
+                        pipe.set(key, lock.dumps(), ex=LOCK_EXPIRY_SECONDS)
+                    else:
+                        pipe.delete(key)
+                    pipe.execute()
+                    return result
+                except WatchError:
+                    continue
+
+    def issue_ticket(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> int:
+        try:
+            return self._transact(
+                conversation_id, lambda lock: (True, lock.issue_ticket(lock_lifetime))
+            )
+        except RedisError:
+            return self.fallback.issue_ticket(conversation_id, lock_lifetime)
+
+    def cleanup(self, conversation_id: str, ticket_number: int) -> None:
+        def done(lock: TicketLock) -> tuple[bool, None]:
+            lock.remove_ticket_for(ticket_number)
+            return lock.is_someone_waiting(), None
+
+        try:
+            self._transact(conversation_id, done)
+        except RedisError:
+            self.fallback.cleanup(conversation_id, ticket_number)
 
     def get_lock(self, conversation_id: str) -> TicketLock | None:
         try:

@@ -229,3 +229,69 @@ def test_classifier_only_crisis_is_vetoed_by_context_not_by_present_danger() -> 
     assert kept["intent"] == "crisis_suicide"
     both = parse("han står utenfor døra nå", "crisis_child", 0.5)
     assert both["crisis"]["categories"] == ["child", "acute"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "han slo meg da vi var sammen, men det er mange år siden nå, kan jeg anmelde?",
+        "han truet meg i 2017, kan jeg få erstatning nå",
+        "pappa slo oss på 90-tallet, jeg tenker mye på det nå som jeg har egne barn",
+        "eksen kvelte meg for åtte år siden, jeg er 40 nå",
+        "var i et voldelig forhold for lenge siden og sliter fortsatt med søvnen",
+    ],
+)
+def test_weak_now_after_a_clear_past_is_history(text: str) -> None:
+    found = detect(text)
+    assert found.categories == ()
+    assert found.calm == CATEGORIES
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "han slo meg for fem år siden, nå står han utenfor igjen",
+        "for tre år siden truet han meg, nå truer han meg igjen",
+        "eksen slo meg i 2019 og nå har han funnet adressen min",
+        "han slo meg for lenge siden, og han truer meg fortsatt",
+    ],
+)
+def test_now_in_a_danger_clause_still_lifts_the_past(text: str) -> None:
+    assert "acute" in detect(text).categories
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "skolen tar livet av meg haha",
+        "denne eksamenen tar livet av meg, hvor finner jeg info om voldsalarm",
+        "jeg døde av latter",
+    ],
+)
+def test_figures_of_speech_are_not_crises(text: str) -> None:
+    found = detect(text)
+    assert found.categories == ()
+    assert {"acute", "suicide"} <= set(found.calm)
+
+
+def test_a_young_writer_asking_about_their_own_situation_is_a_child_at_risk() -> None:
+    found = detect("er det lov at mamma kaster ting på meg? er 13")
+    assert "child" in found.categories
+    assert "child" not in found.calm
+    # Not a child's own situation: a school topic stays a question.
+    assert detect("jeg er 15 og vi har om psykisk vold på skolen, hva er det").categories == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("jeg har låst meg inne på badet med sønnen min, han sparker på døra", {"acute", "child"}),
+        ("barnebarnet mitt på 6 har blåmerker og sier faren slår ham", {"child"}),
+        ("jeg er 16 og må ligge med mannen jeg bor hos for å få bli der", {"child", "trafficking"}),
+        ("han slo meg med en stekepanne og nå kaster jeg opp", {"acute"}),
+        ("hvor mange sovetabletter må man ta for å dø", {"suicide"}),
+        ("sjefen truer med å få meg utvist hvis jeg klager, jobber uten lønn", {"trafficking"}),
+    ],
+)
+def test_concepts_from_the_second_test_set(text: str, expected: set[str]) -> None:
+    assert expected <= set(detect(text).categories)
