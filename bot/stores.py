@@ -24,6 +24,7 @@ from bot import redact
 DEFAULT_EXPIRY_MINUTES = 30
 T = TypeVar("T")
 LOCK_EXPIRY_SECONDS = 300
+SAFE_METADATA = frozenset({"model_id", "assistant_id"})
 
 
 def redis_kwargs(url: str | None) -> dict[str, Any]:
@@ -48,7 +49,7 @@ def scrub_entities(entities: list[dict[str, Any]] | None) -> list[dict[str, Any]
 
 def scrub_event(event: dict[str, Any]) -> dict[str, Any]:
     """An event as it may be stored: user text, parse text, entity and slot values redacted;
-    user metadata dropped (it could carry anything a channel passes along)."""
+    user metadata reduced to Rasa's own keys (a channel could pass along anything)."""
     kind = event.get("event")
     if kind == "user":
         event = dict(event)
@@ -59,7 +60,11 @@ def scrub_event(event: dict[str, Any]) -> dict[str, Any]:
             parse["text"] = redact.redact(parse["text"])
         parse["entities"] = scrub_entities(parse.get("entities"))
         event["parse_data"] = parse
-        event["metadata"] = {}
+        # Only Rasa's own keys: anything a channel passes along could be personal. Keeping these
+        # keeps stored events equal to live ones, which Rasa's merge of trackers relies on.
+        event["metadata"] = {
+            k: v for k, v in (event.get("metadata") or {}).items() if k in SAFE_METADATA
+        }
     elif kind == "slot" and isinstance(event.get("value"), str):
         event = {**event, "value": redact.redact(event["value"])}
     elif kind == "entities":
