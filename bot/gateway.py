@@ -6,16 +6,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
-import hmac
 import html
 import json
 import logging
 import os
 import re
-import secrets
-import time
-from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -26,6 +21,7 @@ from aiohttp.abc import AbstractAccessLogger
 
 from bot import redact, registry, staff
 from bot.nlg import blocks
+from bot.ratelimit import RateLimiter
 
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_MESSAGE_CHARS = 1000
@@ -47,32 +43,6 @@ SECURITY_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Cross-Origin-Resource-Policy": "cross-origin",
 }
-
-
-class RateLimiter:
-    """Sliding-window counts per key, in memory only. Client keys are keyed hashes of the address
-    under a random per-process key, so no address is kept, not even hashed across restarts."""
-
-    def __init__(self, limit: int, window: float) -> None:
-        self.limit, self.window = limit, window
-        self.hits: dict[str, deque[float]] = defaultdict(deque)
-        self.key = secrets.token_bytes(32)
-
-    def client_key(self, address: str) -> str:
-        return hmac.new(self.key, address.encode(), hashlib.sha256).hexdigest()[:16]
-
-    def allow(self, key: str) -> bool:
-        now = time.monotonic()
-        q = self.hits[key]
-        while q and q[0] <= now - self.window:
-            q.popleft()
-        if len(q) >= self.limit:
-            return False
-        q.append(now)
-        if len(self.hits) > 50_000:  # bound memory: drop idle keys
-            for k in [k for k, v in self.hits.items() if not v]:
-                del self.hits[k]
-        return True
 
 
 def text(key: str, **fmt: Any) -> str:

@@ -33,6 +33,7 @@ from typing import Any
 from aiohttp import web
 
 from bot import flows
+from bot.ratelimit import RateLimiter
 
 STATIC = Path(__file__).resolve().parent / "static"
 COOKIE = "vonr_staff"
@@ -569,27 +570,14 @@ async def staff_css(request: web.Request) -> web.Response:
 
 # ---- public event endpoints (the widget) ------------------------------------------------------
 
-class EventLimiter:
+class EventLimiter(RateLimiter):
     """Per client (keyed hash of the address, in memory) events per minute."""
 
     def __init__(self, limit: int = 30, window: float = 60) -> None:
-        self.limit, self.window = limit, window
-        self.key = secrets.token_bytes(32)
-        self.hits: dict[str, deque[float]] = defaultdict(deque)
+        super().__init__(limit=limit, window=window)
 
     def allow(self, address: str) -> bool:
-        key = hmac.new(self.key, address.encode(), hashlib.sha256).hexdigest()[:24]
-        now = time.monotonic()
-        q = self.hits[key]
-        while q and q[0] <= now - self.window:
-            q.popleft()
-        if len(q) >= self.limit:
-            return False
-        q.append(now)
-        if len(self.hits) > 50_000:
-            for k in [k for k, v in self.hits.items() if not v]:
-                del self.hits[k]
-        return True
+        return super().allow(self.client_key(address))
 
 
 async def _event(request: web.Request) -> tuple[bytes | None, web.Response | None]:

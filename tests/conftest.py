@@ -3,11 +3,10 @@ separate processes on free ports, started once per test session."""
 
 from __future__ import annotations
 
+import json
 import os
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -17,30 +16,24 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
+from bench.common import free_port, wait_http
+
 ROOT = Path(__file__).resolve().parent.parent
 # endpoints.yml names the action server through this variable; the stack sets its own.
 os.environ.setdefault("ACTION_ENDPOINT_URL", "http://127.0.0.1:5055/webhook")
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_http(url: str, timeout: float, proc: subprocess.Popen | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"process for {url} exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as resp:
-                if resp.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    raise TimeoutError(f"{url} not up after {timeout} s")
+def say(stack: Any, sender: str, message: str) -> list[dict[str, Any]]:
+    """One message through the gateway's REST contract; the replies."""
+    req = urllib.request.Request(
+        stack.gateway + "/webhooks/rest/webhook",
+        data=json.dumps({"sender": sender, "message": message}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        assert resp.status == 200
+        return json.loads(resp.read())
 
 
 @pytest.fixture(scope="session")

@@ -4,8 +4,6 @@ real stack leads with the right emergency contact."""
 
 from __future__ import annotations
 
-import json
-import urllib.request
 import uuid
 from typing import Any
 
@@ -14,6 +12,7 @@ import pytest_asyncio
 
 from bench.crisis import CATEGORIES, evaluate
 from bot import registry
+from tests.conftest import say
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
@@ -31,16 +30,6 @@ def test_false_positive_rate(result) -> None:  # type: ignore[no-untyped-def]
     assert result.non_crisis >= 150
     assert sum(result.totals.values()) >= 150
     assert result.fpr <= 0.05, f"false alarms: {result.false_positives}"
-
-
-def say(stack: Any, sender: str, message: str) -> list[dict[str, Any]]:
-    req = urllib.request.Request(
-        stack.gateway + "/webhooks/rest/webhook",
-        data=json.dumps({"sender": sender, "message": message}).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(req, timeout=30) as resp:
-        return json.loads(resp.read())
 
 
 def first_number(text: str) -> str:

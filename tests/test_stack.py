@@ -9,17 +9,7 @@ import uuid
 from typing import Any
 
 from bot import registry
-
-
-def say(stack: Any, sender: str, message: str) -> list[dict[str, Any]]:
-    req = urllib.request.Request(
-        stack.gateway + "/webhooks/rest/webhook",
-        data=json.dumps({"sender": sender, "message": message}).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(req, timeout=30) as resp:
-        assert resp.status == 200
-        return json.loads(resp.read())
+from tests.conftest import say
 
 
 def test_greeting_in_norwegian(stack: Any) -> None:

@@ -1,0 +1,36 @@
+"""Sliding-window rate limits in memory, keyed without keeping addresses: a client key is a keyed
+hash of the address under a random per-process key, so not even a hash survives a restart."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from collections import defaultdict, deque
+
+
+class RateLimiter:
+    """Sliding-window counts per key, in memory only. Client keys are keyed hashes of the address
+    under a random per-process key, so no address is kept, not even hashed across restarts."""
+
+    def __init__(self, limit: int, window: float) -> None:
+        self.limit, self.window = limit, window
+        self.hits: dict[str, deque[float]] = defaultdict(deque)
+        self.key = secrets.token_bytes(32)
+
+    def client_key(self, address: str) -> str:
+        return hmac.new(self.key, address.encode(), hashlib.sha256).hexdigest()[:16]
+
+    def allow(self, key: str) -> bool:
+        now = time.monotonic()
+        q = self.hits[key]
+        while q and q[0] <= now - self.window:
+            q.popleft()
+        if len(q) >= self.limit:
+            return False
+        q.append(now)
+        if len(self.hits) > 50_000:  # bound memory: drop idle keys
+            for k in [k for k, v in self.hits.items() if not v]:
+                del self.hits[k]
+        return True
