@@ -64,17 +64,6 @@ def test_non_str_never_raises(bad: object) -> None:
     assert find(bad) == []  # type: ignore[arg-type]
 
 
-def test_long_message_is_fast_enough() -> None:
-    import time
-
-    text = ("Hei, jeg heter Kari og bor i Storgata 12, 0155 Oslo. Ring 98765432. " * 8)[:500]
-    redact(text)
-    start = time.perf_counter()
-    for _ in range(50):
-        redact(text)
-    assert (time.perf_counter() - start) / 50 < 0.005  # generous bound for slow CI machines
-
-
 # --- property tests --------------------------------------------------------------------------
 
 # REDACT_EXAMPLES=5000 for a longer search before a release.
