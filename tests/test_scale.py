@@ -231,7 +231,7 @@ async def test_simultaneous_messages_on_two_instances_are_not_interleaved(
 # ---- (c) an instance killed during a burst ----------------------------------------------------
 
 @pytest.mark.xfail(strict=False, reason=(
-    "OPEN (docs/reliability.md): in about one run in three, one conversation whose turn 3 the "
+    "OPEN (docs/reliability.md): in 3 of our last 4 runs, one conversation whose turn 3 the "
     "killed instance had answered shows only turns 1, 2 and 4 in Redis after the other instance "
     "served turn 4. Not yet explained (tracker merge after a SIGKILL?); every other conversation "
     "keeps its state and every reply still carries VO-linjen."))
