@@ -24,14 +24,14 @@ os.environ.setdefault("ACTION_ENDPOINT_URL", "http://127.0.0.1:5055/webhook")
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 
 
-def say(stack: Any, sender: str, message: str) -> list[dict[str, Any]]:
+def say(stack: Any, sender: str, message: str, timeout: float = 30) -> list[dict[str, Any]]:
     """One message through the gateway's REST contract; the replies."""
     req = urllib.request.Request(
         stack.gateway + "/webhooks/rest/webhook",
         data=json.dumps({"sender": sender, "message": message}).encode(),
         headers={"Content-Type": "application/json"},
     )
-    with urllib.request.urlopen(req, timeout=30) as resp:
+    with urllib.request.urlopen(req, timeout=timeout) as resp:
         assert resp.status == 200
         return json.loads(resp.read())
 

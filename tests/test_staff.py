@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -23,6 +21,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot import flows, gateway, staff
 from tests.conftest import ROOT, Stack, start_stack, stop_stack
+from tests.conftest import say as conftest_say
 
 PASSWORD = "riktig hest batteri stift"
 HASH = staff.hash_password(PASSWORD)
@@ -249,14 +248,7 @@ def flows_stack(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> I
 
 
 def say(stack: Stack, sender: str, message: str) -> list[dict[str, Any]]:
-    req = urllib.request.Request(
-        stack.gateway + "/webhooks/rest/webhook",
-        data=json.dumps({"sender": sender, "message": message}).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(req, timeout=60) as resp:
-        assert resp.status == 200
-        return json.loads(resp.read())
+    return conftest_say(stack, sender, message, timeout=60)
 
 
 def test_end_to_end_counts_are_shown_and_private(flows_stack: Stack) -> None:

@@ -14,8 +14,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from bench.common import wait_http
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -66,20 +66,6 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_up(url: str, proc: subprocess.Popen, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"gateway exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as resp:
-                if resp.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise TimeoutError(f"{url} not up after {timeout} s")
-
-
 @contextmanager
 def gateway_process(env: dict[str, str], logdir: Path) -> Iterator[str]:
     """A real gateway process (`python -m bot.gateway`) on a free port; yields its base URL."""
@@ -93,7 +79,7 @@ def gateway_process(env: dict[str, str], logdir: Path) -> Iterator[str]:
                                 stderr=subprocess.STDOUT)
         base = f"http://127.0.0.1:{port}"
         try:
-            wait_up(base + "/healthz", proc)
+            wait_http(base + "/healthz", 30, proc)
             yield base
         finally:
             proc.terminate()
