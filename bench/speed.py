@@ -482,8 +482,8 @@ def instrument() -> None:
     from rasa.core.processor import MessageProcessor
     from rasa.core.tracker_store import TrackerStore
 
+    from bot import stores
     from bot.flows import FlowBroker
-    from bot.stores import PrivateRedisTrackerStore
 
     def record(label: str, seconds: float) -> None:
         Timings.stack.pop()
@@ -529,10 +529,18 @@ def instrument() -> None:
     wrap_async(RemoteAction, "run", "action server call (RemoteAction.run)")
     wrap_async(MessageProcessor, "save_tracker", "save tracker")
     wrap_sync(GraphNode, "__call__", None)
-    wrap_async(TrackerStore, "stream_events",
-               "stream new events to the broker (re-reads the stored tracker to diff)")
     wrap_sync(TrackerStore, "deserialise_tracker", "deserialise tracker (events from JSON)")
-    wrap_sync(PrivateRedisTrackerStore, "serialise_tracker", "serialise + redact every event")
+    merge = stores.merge_events
+
+    def timed_merge(*a: Any, **k: Any) -> Any:
+        Timings.stack.append(label := "find, redact and append the new events")
+        t = time.perf_counter()
+        try:
+            return merge(*a, **k)
+        finally:
+            record(label, time.perf_counter() - t)
+
+    stores.merge_events = timed_merge
     wrap_sync(FlowBroker, "publish", "FlowBroker.publish")
     from bot.nlg import RegistryNLG
 

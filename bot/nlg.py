@@ -18,7 +18,9 @@ from rasa.shared.core.events import UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
-from bot import registry
+from bot import registry, speedups
+
+speedups.install_event_lookup()
 
 BLOCKS_PATH = Path(__file__).resolve().parent.parent / "data" / "content" / "blocks.yml"
 INFO_PREFIXES = ("utter_info_", "utter_more_", "utter_help")

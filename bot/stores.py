@@ -1,12 +1,19 @@
-"""Conversation state in Redis that forgets and never holds personal data: a tracker store that
-redacts every event before it is written and expires a conversation a set time after its last
-message, and a lock store whose keys expire too. Configured in endpoints.redis.yml."""
+"""Conversation state that forgets and never holds personal data: tracker stores (in memory, the
+embedded default in endpoints.yml; Redis, endpoints.redis.yml) that redact every event before it
+is kept and expire a conversation a set time after its last message, and a Redis lock store whose
+keys expire too.
+
+Both tracker stores save in time that does not grow with the conversation's length beyond one JSON
+load and dump: only the events that are new since the stored copy are redacted and handed to the
+event broker (Rasa's own stores deserialise the stored tracker once more, or twice, per save to
+find them)."""
 
 from __future__ import annotations
 
 import contextlib
 import json
 import os
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlparse
@@ -14,17 +21,29 @@ from urllib.parse import urlparse
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, InMemoryLockStore, RedisLockStore
-from rasa.core.tracker_store import RedisTrackerStore
+from rasa.core.tracker_store import InMemoryTrackerStore, RedisTrackerStore
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
 from redis.exceptions import RedisError, WatchError
 
-from bot import redact
+from bot import redact, speedups
+
+# Rasa creates the tracker store from our endpoints before it loads the model.
+speedups.install_event_lookup()
+speedups.install_fast_model_load()
 
 DEFAULT_EXPIRY_MINUTES = 30
 T = TypeVar("T")
 LOCK_EXPIRY_SECONDS = 300
 SAFE_METADATA = frozenset({"model_id", "assistant_id"})
+
+
+def expiry_seconds(minutes: float | str | None = None) -> int:
+    """How long a conversation is kept after its last message (CONVERSATION_EXPIRY_MINUTES)."""
+    minutes = float(minutes or os.environ.get("CONVERSATION_EXPIRY_MINUTES")
+                    or DEFAULT_EXPIRY_MINUTES)
+    return max(1, round(minutes * 60))
 
 
 def redis_kwargs(url: str | None) -> dict[str, Any]:
@@ -72,6 +91,74 @@ def scrub_event(event: dict[str, Any]) -> dict[str, Any]:
     return event
 
 
+def _same(stored: dict[str, Any], event: Event) -> bool:
+    return stored.get("event") == event.type_name and stored.get("timestamp") == event.timestamp
+
+
+def merge_events(stored: str | None, tracker: DialogueStateTracker
+                 ) -> tuple[list[Event], str]:
+    """The live tracker's events that `stored` (a serialised dialogue) lacks, and the new
+    serialised dialogue: the stored events as they are (already redacted) plus those, redacted.
+
+    The usual case is a live tracker that extends the stored one. Otherwise (another instance
+    wrote in between, say after a lock expired) both histories are kept, stored first, as
+    Rasa's own merge of trackers does; events are told apart by type and timestamp."""
+    dialogue = json.loads(stored) if stored else {"name": tracker.sender_id, "events": []}
+    old: list[dict[str, Any]] = dialogue["events"]
+    events = list(tracker.events)
+    if len(old) <= len(events) and all(
+        _same(o, e) for o, e in zip(old, events[: len(old)], strict=True)
+    ):
+        new = events[len(old):]
+    else:
+        seen = {(o.get("event"), o.get("timestamp")) for o in old}
+        new = [e for e in events if (e.type_name, e.timestamp) not in seen]
+    dialogue["events"] = old + [scrub_event(e.as_dict()) for e in new]
+    return new, json.dumps(dialogue)
+
+
+class PrivateInMemoryTrackerStore(InMemoryTrackerStore):
+    """The embedded default: trackers in this process's memory, redacted like the Redis ones and
+    forgotten after the same expiry (Rasa's in-memory store keeps every conversation for the
+    life of the process)."""
+
+    def __init__(
+        self,
+        domain: Domain,
+        event_broker: EventBroker | None = None,
+        expiry_minutes: float | None = None,
+        **_: Any,
+    ) -> None:
+        super().__init__(domain, event_broker)
+        self.expiry = expiry_seconds(expiry_minutes)
+        self.last_saved: dict[str, float] = {}  # sender id -> monotonic time, memory only
+        self.next_sweep = 0.0
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        sender = tracker.sender_id
+        now = time.monotonic()
+        self.sweep(now)
+        new, self.store[sender] = merge_events(self.store.get(sender), tracker)
+        self.last_saved[sender] = now
+        if self.event_broker is not None:
+            await self._stream_new_events(self.event_broker, new, sender)
+
+    async def _retrieve(self, sender_id: str, fetch_all_sessions: bool
+                        ) -> DialogueStateTracker | None:
+        self.sweep(time.monotonic())
+        return await super()._retrieve(sender_id, fetch_all_sessions)
+
+    def sweep(self, now: float) -> None:
+        """Forget conversations idle for longer than the expiry (at most once a second)."""
+        if now < self.next_sweep:
+            return
+        self.next_sweep = now + 1.0
+        cutoff = now - self.expiry
+        for sender in [s for s, t in self.last_saved.items() if t < cutoff]:
+            del self.last_saved[sender]
+            self.store.pop(sender, None)
+
+
 class PrivateRedisTrackerStore(RedisTrackerStore):
     """RedisTrackerStore that writes only redacted events and expires conversations."""
 
@@ -85,16 +172,16 @@ class PrivateRedisTrackerStore(RedisTrackerStore):
         key_prefix: str = "vonr",
         **_: Any,
     ) -> None:
-        minutes = float(expiry_minutes or os.environ.get("CONVERSATION_EXPIRY_MINUTES")
-                        or DEFAULT_EXPIRY_MINUTES)
         kw = redis_kwargs(url or (host if host and "://" in host else None))
         super().__init__(domain=domain, event_broker=event_broker, key_prefix=key_prefix,
-                         record_exp=max(1, round(minutes * 60)), **kw)
+                         record_exp=expiry_seconds(expiry_minutes), **kw)
 
-    def serialise_tracker(self, tracker: DialogueStateTracker) -> str:
-        dialogue = tracker.as_dialogue().as_dict()
-        dialogue["events"] = [scrub_event(e) for e in dialogue["events"]]
-        return json.dumps(dialogue)
+    async def save(self, tracker: DialogueStateTracker, timeout: float | None = None) -> None:
+        key = self.key_prefix + tracker.sender_id
+        new, serialised = merge_events(self.red.get(key), tracker)
+        self.red.set(key, serialised, ex=timeout or self.record_exp)
+        if self.event_broker is not None:
+            await self._stream_new_events(self.event_broker, new, tracker.sender_id)
 
 
 class ExpiringRedisLockStore(RedisLockStore):

@@ -1,0 +1,75 @@
+"""Speed fixes for Rasa internals that our profile found (docs/performance.md), with the same
+results as Rasa's own code.
+
+* Event lookup: Rasa 3.6 finds an event's class by walking every subclass of `Event` (with an
+  `isabstract` check each) for every event it deserialises: about a quarter of a turn's time at
+  turn 30, growing with the conversation. `install_event_lookup()` memoises it by type name;
+  only names that resolve are cached, never a default.
+* Model loading: to build a TensorFlow model's weights before loading them, Rasa fits it on one
+  example, which traces the whole training graph, gradients and optimizer included, as a
+  `tf.function`: about 45 of the 58 s that Rasa took to start on this 2-core machine, and some
+  380 MB that stay resident. `install_fast_model_load()` builds the same weights by computing
+  the training loss once, eagerly, then loads them as before; prediction still runs as a traced
+  graph. Fine-tuning and models configured with `run_eagerly` go through Rasa's code unchanged.
+  tests/test_speedups.py checks that both loads predict the same.
+
+Both are installed by bot.stores, whose tracker store Rasa creates from our endpoints (both
+files) before it loads the model, so they apply in every Rasa process that runs our endpoints,
+whoever starts it; bot.nlg installs the event lookup too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa.shared.core.events import Event
+
+_ORIGINAL_RESOLVE = Event.resolve_by_type
+_BY_NAME: dict[str, type[Event]] = {}
+
+
+def _resolve_by_type(type_name: str, default: Any = None) -> type[Event] | None:
+    cls = _BY_NAME.get(type_name)
+    if cls is None:
+        cls = _ORIGINAL_RESOLVE(type_name, default)
+        if cls is not None and getattr(cls, "type_name", None) == type_name:
+            _BY_NAME[type_name] = cls
+    return cls
+
+
+def install_event_lookup() -> None:
+    """Idempotent."""
+    Event.resolve_by_type = staticmethod(_resolve_by_type)  # type: ignore[method-assign]
+
+
+def install_fast_model_load() -> None:
+    """Idempotent. Imports TensorFlow: call it only where Rasa's models are loaded."""
+    from rasa.utils.tensorflow.constants import RUN_EAGERLY
+    from rasa.utils.tensorflow.data_generator import RasaBatchDataGenerator
+    from rasa.utils.tensorflow.models import RasaModel
+
+    original = RasaModel.__dict__["load"]
+    if getattr(original, "vonr_fast", False):
+        return
+
+    def load(cls: type[RasaModel], model_file_name: str, model_data_example: Any,
+             predict_data_example: Any = None, finetune_mode: bool = False, *args: Any,
+             **kwargs: Any) -> RasaModel:
+        if finetune_mode or kwargs.get("config", {}).get(RUN_EAGERLY):
+            return original.__func__(cls, model_file_name, model_data_example,
+                                     predict_data_example, finetune_mode, *args, **kwargs)
+        # Rasa's RasaModel.load builds the weights with a traced training step; the training
+        # loss computed once, eagerly, builds the same weights without tracing anything. No
+        # optimizer: predictions do not need its state, so that part of the file stays unread.
+        model = cls(*args, **kwargs)
+        batch = RasaBatchDataGenerator(model_data_example, batch_size=1)[0][0]
+        model._training = True
+        model.batch_loss(batch)
+        model._training = None
+        model.load_weights(model_file_name).expect_partial()
+        if predict_data_example:
+            model.run_inference(predict_data_example)  # traces the prediction graph now
+        return model
+
+    load.vonr_fast = True  # type: ignore[attr-defined]
+    RasaModel.load = classmethod(load)  # type: ignore[assignment]

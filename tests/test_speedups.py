@@ -1,0 +1,70 @@
+"""bot/speedups.py changes how fast Rasa starts and deserialises, never what the model says: the
+same model loaded by Rasa's own code and by the fast load gives the same intents, confidences
+and next actions. Each load runs in a process of its own, so the patch cannot leak into the
+reference run. Run directly (`python tests/test_speedups.py MODEL fast|rasa`) it prints them."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPT = ["hei", "jeg vet ikke om det jeg opplever er vold", "han sjekker telefonen min", "ja",
+          "hva er vo-linjen", "mer", "han truer med å drepe meg nå", "takk", "ha det"]
+
+
+def messages() -> list[str]:
+    held = yaml.safe_load((ROOT / "tests" / "nlu" / "heldout.yml").read_text(encoding="utf-8"))
+    texts = [line[2:].strip() for block in held["nlu"][:24]
+             for line in block["examples"].splitlines()[:2] if line.startswith("- ")]
+    return texts + SCRIPT
+
+
+async def outputs(model: str, fast: bool) -> dict[str, Any]:
+    from rasa.core.agent import load_agent
+
+    if fast:
+        from bot import speedups
+
+        speedups.install_fast_model_load()
+    agent = await load_agent(model_path=model)
+    parses = []
+    for text in messages():
+        parse = await agent.parse_message(text)
+        parses.append([(r["name"], r["confidence"]) for r in parse["intent_ranking"][:3]])
+    actions = []
+    for text in SCRIPT:  # the dialogue policies: which actions follow each message
+        await agent.handle_text(text, sender_id="speedups")
+    tracker = await agent.tracker_store.retrieve("speedups")
+    actions = [e.action_name for e in tracker.events if getattr(e, "action_name", None)]
+    return {"parses": parses, "actions": actions}
+
+
+def run(model: Path, mode: str) -> dict[str, Any]:
+    from bot.train import rasa_env
+
+    out = subprocess.run([sys.executable, __file__, str(model), mode], cwd=ROOT, env=rasa_env(),
+                         capture_output=True, text=True, timeout=600, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_fast_model_load_predicts_exactly_like_rasa(model_path: Path) -> None:
+    fast, reference = run(model_path, "fast"), run(model_path, "rasa")
+    assert fast["actions"] == reference["actions"] and len(fast["actions"]) > len(SCRIPT)
+    assert len(fast["parses"]) == len(reference["parses"]) > 40
+    for got, want in zip(fast["parses"], reference["parses"], strict=True):
+        assert [name for name, _ in got] == [name for name, _ in want]
+        for (_, a), (_, b) in zip(got, want, strict=True):
+            assert abs(a - b) < 1e-5
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    result = asyncio.run(outputs(sys.argv[1], sys.argv[2] == "fast"))
+    print(json.dumps(result))
