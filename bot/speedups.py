@@ -12,8 +12,13 @@ results as Rasa's own code.
   the training loss once, eagerly, then loads them as before; prediction still runs as a traced
   graph. Fine-tuning and models configured with `run_eagerly` go through Rasa's code unchanged.
   tests/test_speedups.py checks that both loads predict the same.
+* Action server answers: Rasa validates each one with `jsonschema.validate`, which first checks
+  Rasa's (large, constant) schema against the JSON Schema metaschema and builds a new validator:
+  about 40 ms per custom action call, 12 % of Rasa's CPU under our load benchmark.
+  `install_action_validation_cache()` checks the schema once and keeps the validator; the same
+  answers pass, the same errors are raised with Rasa's message.
 
-Both are installed by bot.stores, whose tracker store Rasa creates from our endpoints (both
+All are installed by bot.stores, whose tracker store Rasa creates from our endpoints (both
 files) before it loads the model, so they apply in every Rasa process that runs our endpoints,
 whoever starts it; bot.nlg installs the event lookup too.
 """
@@ -73,3 +78,33 @@ def install_fast_model_load() -> None:
 
     load.vonr_fast = True  # type: ignore[attr-defined]
     RasaModel.load = classmethod(load)  # type: ignore[assignment]
+
+
+def install_action_validation_cache() -> None:
+    """Idempotent."""
+    from jsonschema import ValidationError, validators
+    from jsonschema.exceptions import best_match
+    from rasa.core.actions.action import RemoteAction
+    from rasa.shared.constants import DOCS_BASE_URL
+
+    if getattr(RemoteAction._validate_action_result, "vonr_fast", False):
+        return
+    schema = RemoteAction.action_response_format_spec()
+    cls = validators.validator_for(schema)
+    cls.check_schema(schema)
+    validator = cls(schema)
+
+    def validate(self: RemoteAction, result: dict[str, Any]) -> bool:
+        error: ValidationError | None = best_match(validator.iter_errors(result))
+        if error is not None:
+            error.message += (
+                ". Failed to validate Action server response from API, make sure your response "
+                "from the Action endpoint is valid. For more information about the format visit "
+                f"{DOCS_BASE_URL}/custom-actions"
+            )
+            raise error
+        return True
+
+    validate.vonr_fast = True  # type: ignore[attr-defined]
+    validate.vonr_original = RemoteAction._validate_action_result  # type: ignore[attr-defined]
+    RemoteAction._validate_action_result = validate  # type: ignore[method-assign]

@@ -32,6 +32,7 @@ from bot import redact, speedups
 # Rasa creates the tracker store from our endpoints before it loads the model.
 speedups.install_event_lookup()
 speedups.install_fast_model_load()
+speedups.install_action_validation_cache()
 
 DEFAULT_EXPIRY_MINUTES = 30
 T = TypeVar("T")

@@ -59,6 +59,17 @@ class Cluster:
             pytest.skip(f"instance {name} was killed by an earlier test")
         return self.instances[name]
 
+    def store_errors(self) -> list[str]:
+        """Log lines of the Rasa instances about failed tracker or lock store calls (Rasa then
+        keeps the tracker in memory only): the first thing to read when a turn goes missing."""
+        lines = []
+        for name in self.instances:
+            text = (self.logs / f"{name}.log").read_text(errors="replace")
+            lines += [f"{name}: {line}" for line in text.splitlines()
+                      if "tracker store" in line.lower() or "lock" in line.lower()
+                      and "error" in line.lower()]
+        return lines[-20:]
+
     def tracker(self, sender: str) -> dict[str, Any]:
         keys = [k for k in self.redis.keys(f"*tracker*{sender}") if k.decode().endswith(sender)]
         assert len(keys) == 1, f"expected one tracker key for {sender}, found {keys}"
@@ -297,5 +308,6 @@ async def test_instance_killed_during_burst_loses_no_conversation(cluster: Clust
         said = user_turns(tracker)
         # A turn B saved but could not answer is in the tracker twice; nothing is missing.
         collapsed = [t for i, t in enumerate(said) if i == 0 or t != said[i - 1]]
-        assert collapsed == ["jeg trenger hjelp", OTHER, "hva er et krisesenter", "mer"], said
+        assert collapsed == ["jeg trenger hjelp", OTHER, "hva er et krisesenter", "mer"], (
+            said, answered[sender], cluster.store_errors())
         assert turns(tracker)[-1][1] in (["utter_more_krisesenter"], ["utter_default"])

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,6 +63,35 @@ def test_fast_model_load_predicts_exactly_like_rasa(model_path: Path) -> None:
         assert [name for name, _ in got] == [name for name, _ in want]
         for (_, a), (_, b) in zip(got, want, strict=True):
             assert abs(a - b) < 1e-5
+
+
+GOOD = {"events": [{"event": "slot", "name": "audience", "value": "self"}],
+        "responses": [{"text": "hei"}]}
+BAD = [{"events": [{"event": "slot"}]}, {"events": "none"}, {"responses": [1]},
+       {"events": [{"event": "no_such_event"}]}]
+
+
+def test_cached_action_validation_accepts_and_rejects_like_rasa() -> None:
+    from jsonschema import ValidationError
+    from rasa.core.actions.action import RemoteAction
+
+    from bot import speedups
+
+    action = RemoteAction("action_helplines_open", None)
+    speedups.install_action_validation_cache()  # bot.stores may have installed it already
+    fast = RemoteAction._validate_action_result
+    rasa_validate = fast.vonr_original  # type: ignore[attr-defined]
+    verdicts = []
+    for validate in (rasa_validate, fast):
+        assert validate(action, GOOD) is True
+        messages = []
+        for bad in BAD:
+            with pytest.raises(ValidationError) as err:
+                validate(action, bad)
+            messages.append(err.value.message)
+        verdicts.append(messages)
+    assert verdicts[0] == verdicts[1]
+    assert all("Failed to validate Action server response" in m for m in verdicts[1])
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot import speedups
 from bot.stores import PrivateInMemoryTrackerStore, PrivateRedisTrackerStore, merge_events
-from tests.conftest import REDIS_TEST_URL
+from tests.conftest import REDIS_TEST_URL, ROOT
 
 FNR = "12057712345"  # shape of a fødselsnummer; the redactor masks 11-digit ids after a cue
 PHONE = "912 34 567"
@@ -135,3 +135,17 @@ def test_event_lookup_speedup_resolves_like_rasa() -> None:
     assert Event.resolve_by_type("no_such_event", default=SlotSet) is SlotSet
     with pytest.raises(ValueError):
         Event.resolve_by_type("no_such_event")
+
+
+@pytest.mark.parametrize("file, cls", [("endpoints.yml", PrivateInMemoryTrackerStore),
+                                       ("endpoints.redis.yml", PrivateRedisTrackerStore)])
+def test_endpoints_load_our_stores(file: str, cls: type, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rasa falls back to its own in-memory store, with only a warning, when a configured class
+    fails to load: that store would keep conversations unredacted until the process ends."""
+    from rasa.core.tracker_store import TrackerStore
+    from rasa.core.utils import AvailableEndpoints
+
+    monkeypatch.setenv("REDIS_URL", REDIS_TEST_URL)
+    endpoints = AvailableEndpoints.read_endpoints(str(ROOT / file))
+    store = TrackerStore.create(endpoints.tracker_store, Domain.empty())
+    assert type(getattr(store, "_tracker_store", store)) is cls
