@@ -4,6 +4,7 @@ that needs real answers uses the `stack` fixture (the running product)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import socket
@@ -14,6 +15,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 import pytest_asyncio
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot import gateway, registry
@@ -388,3 +390,70 @@ def test_stack_answers_markup_as_json_text(stack) -> None:  # type: ignore[no-un
         for r in replies:
             assert set(r) <= {"recipient_id", "text", "buttons"}
             assert "<script" not in (r.get("text") or "")
+
+
+# ---- the queue in front of Rasa --------------------------------------------------------------
+
+class SlowUpstream:
+    """A real HTTP server on the Rasa port that takes `delay` seconds per answer and records how
+    many requests it held at once: it observes the gateway, it does not stand in for answers."""
+
+    def __init__(self, delay: float) -> None:
+        self.delay, self.now, self.most = delay, 0, 0
+
+    async def handle(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.now += 1
+        self.most = max(self.most, self.now)
+        await asyncio.sleep(self.delay)
+        self.now -= 1
+        return web.json_response([{"recipient_id": body["sender"], "text": "svar"}])
+
+
+async def gateway_before(upstream: SlowUpstream, monkeypatch: pytest.MonkeyPatch,
+                         **env: str) -> tuple[TestServer, TestClient]:
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    rasa = web.Application()
+    rasa.router.add_post(WEBHOOK, upstream.handle)
+    server = TestServer(rasa)
+    await server.start_server()
+    app = gateway.create_app(rasa_url=str(server.make_url("")).rstrip("/"),
+                             actions_url=str(server.make_url("")).rstrip("/"))
+    client = TestClient(TestServer(app))
+    await client.start_server()
+    return server, client
+
+
+async def test_at_most_rasa_concurrency_requests_reach_rasa(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    upstream = SlowUpstream(0.2)
+    server, client = await gateway_before(upstream, monkeypatch, RASA_CONCURRENCY="2")
+    try:
+        replies = await asyncio.gather(*(
+            client.post(WEBHOOK, json={"sender": f"queueSender_{i:04d}", "message": "hei"})
+            for i in range(6)))
+        assert [r.status for r in replies] == [200] * 6
+        assert upstream.most == 2
+    finally:
+        await client.close()
+        await server.close()
+
+
+async def test_a_request_queued_past_the_timeout_gets_the_helpline_card(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    upstream = SlowUpstream(0.4)
+    server, client = await gateway_before(upstream, monkeypatch, RASA_CONCURRENCY="1",
+                                          RASA_TIMEOUT="0.6")
+    try:
+        replies = await asyncio.gather(*(
+            client.post(WEBHOOK, json={"sender": f"queueSender_{i:04d}", "message": "hei"})
+            for i in range(3)))
+        statuses = sorted(r.status for r in replies)
+        assert statuses == [200, 503, 503] or statuses == [200, 200, 503], statuses
+        card = await next(r for r in replies if r.status == 503).json()
+        assert "116 006" in card[0]["text"]
+        assert upstream.most == 1
+    finally:
+        await client.close()
+        await server.close()
