@@ -223,8 +223,11 @@ def create_app(
     ]
     app["exit_url"] = exit_url(exit_to or os.environ.get("EXIT_URL"))
     app["timeout"] = aiohttp.ClientTimeout(total=float(os.environ.get("RASA_TIMEOUT", 10)))
-    app["per_conversation"] = RateLimiter(limit=30, window=60)
-    app["per_client"] = RateLimiter(limit=120, window=60)
+    # Messages per minute. Behind an ingress every client may share one address: raise
+    # RATE_LIMIT_CLIENT there, or let the ingress limit (docs/deployment.md).
+    app["per_conversation"] = RateLimiter(limit=int(os.environ.get("RATE_LIMIT_CONVERSATION", 30)),
+                                          window=60)
+    app["per_client"] = RateLimiter(limit=int(os.environ.get("RATE_LIMIT_CLIENT", 120)), window=60)
 
     # At most RASA_CONCURRENCY requests in flight to Rasa; the rest wait here, first come first
     # served. Rasa runs one turn at a time on its CPU, and every request it has accepted shares

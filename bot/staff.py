@@ -573,7 +573,8 @@ async def staff_css(request: web.Request) -> web.Response:
 class EventLimiter(RateLimiter):
     """Per client (keyed hash of the address, in memory) events per minute."""
 
-    def __init__(self, limit: int = 30, window: float = 60) -> None:
+    def __init__(self, limit: int | None = None, window: float = 60) -> None:
+        limit = limit or int(os.environ.get("RATE_LIMIT_EVENTS", 30))
         super().__init__(limit=limit, window=window)
 
     def allow(self, address: str) -> bool:

@@ -47,7 +47,9 @@ def fingerprint(config: Path) -> str:
     return h.hexdigest()[:16]
 
 
-def rasa_env() -> dict[str, str]:
+def rasa_env(serving: bool = True) -> dict[str, str]:
+    """The environment for Rasa processes; `serving` adds the settings for answering (not for
+    training, which uses TensorFlow's defaults so that models stay as they were trained)."""
     env = dict(os.environ)
     env.update(
         RASA_TELEMETRY_ENABLED="false",
@@ -57,6 +59,8 @@ def rasa_env() -> dict[str, str]:
         # Rasa's own cache keys the spaCy model on its path only; key the cache on its content.
         RASA_CACHE_DIRECTORY=str(HOME / f"rasa-cache-{nlp.pipeline_fingerprint()}"),
     )
+    if not serving:
+        return env
     # Measured on 2 cores (docs/performance.md): one TensorFlow thread per op and between ops
     # is faster for our small models than TF's default of one per core, which only contend
     # with each other, the gateway and the action server; two malloc arenas instead of eight
@@ -79,7 +83,8 @@ def model_path() -> Path:
     started = time.monotonic()
     cmd = [sys.executable, "-m", "rasa", "train", "--config", str(config), "--domain", "domain.yml",
            "--data", *TRAINING_DATA, "--out", str(models), "--fixed-model-name", target.name[:-7]]
-    subprocess.run(cmd, cwd=ROOT, env=rasa_env(), check=True, stdout=sys.stderr)
+    subprocess.run(cmd, cwd=ROOT, env=rasa_env(serving=False), check=True,
+                   stdout=sys.stderr)
     print(f"train: trained in {time.monotonic() - started:.0f} s -> {target}", file=sys.stderr)
     return target
 

@@ -10,9 +10,9 @@ For every response: no 5xx except the documented 503s (the webhook's helpline ca
 saying what is down); no injected markup reflected; 4xx bodies are JSON with a Bokmål message;
 the security headers are present; no cookies.
 
-(schemathesis would install without changing a pinned package, but it is not in
-requirements.txt and its pytest plugin would load for every test run in the shared venv; this
-fuzzer needs only hypothesis, which is pinned.)
+schemathesis runs too, from its own venv (`scripts/setup tools`, pinned in
+requirements-tools.txt, so its pytest plugin stays out of ours): its CLI against a gateway in
+front of the real product, with the check that no response is a server error.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ import os
 import random
 import re
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -36,6 +38,7 @@ from aiohttp import web
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bench.common import free_port, wait_http
 from bot import gateway, redact, registry, staff
 from tests.conftest import ROOT
 
@@ -481,3 +484,37 @@ def test_real_product_hostile_cases(live_gateway: Gateway) -> None:
         body = body.replace(b"hostileSender_01", b"hostileLive_0001")
         _, resp = post(live_gateway, body)
         assert resp.status == (200 if status == 503 else status), (name, resp.body[:300])
+
+
+def test_schemathesis_finds_no_server_error(stack: Any, tmp_path: Any) -> None:
+    """schemathesis generates requests for every operation in docs/openapi.yaml (examples,
+    coverage of each schema's edges, random fuzzing) against a gateway of its own in front of the
+    running product's Rasa and action server: its rate limits then throttle only it."""
+    tools = os.environ.get("VONR_TOOLS")
+    if not tools:
+        tools = subprocess.run([str(ROOT / "scripts" / "setup"), "tools"], cwd=ROOT, check=True,
+                               capture_output=True, text=True).stdout.strip()
+    port = free_port()
+    env = {**stack.env, "RASA_URL": stack.rasa, "ACTIONS_URL": stack.actions,
+           "VONR_STATE_DIR": str(tmp_path),  # rate limits up, so requests reach Rasa
+           "RATE_LIMIT_CONVERSATION": "100000", "RATE_LIMIT_CLIENT": "100000",
+           "RATE_LIMIT_EVENTS": "100000"}
+    env.pop("REDIS_URL", None)
+    proc = subprocess.Popen([sys.executable, "-m", "bot.gateway", "--port", str(port)], cwd=ROOT,
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/healthz", 30, proc)
+        run = subprocess.run(
+            [f"{tools}/bin/st", "run", str(ROOT / "docs" / "openapi.yaml"),
+             "--url", f"http://127.0.0.1:{port}", "--checks", "not_a_server_error",
+             "--max-examples", os.environ.get("SCHEMATHESIS_EXAMPLES", "40"), "--seed", "1",
+             "--no-color"],
+            cwd=tmp_path, capture_output=True, text=True, timeout=900)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    report = run.stdout[-6000:] + run.stderr[-2000:]
+    assert run.returncode == 0, report
+    tested = re.search(r"(\d+) generated, (\d+) passed", run.stdout)
+    assert tested and int(tested[1]) == int(tested[2]) >= 100, report
+    assert "Rate limited" not in run.stdout, report
