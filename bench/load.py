@@ -3,9 +3,11 @@
 Starts the product itself (action server, Rasa, gateway; embedded defaults: in-memory stores, or
 Redis stores with --redis URL), runs the load, stops the processes and prints errors,
 throughput and latency (p50/p95/p99). Each simulated user runs a closed loop with no think time
-(--think adds some) through a realistic script of turns; after the script it starts a new
-conversation. Every conversation comes from its own loopback source address (127.x.y.z) and has
-at most 30 turns, so the gateway's rate limits see many users, as in production.
+(--think T adds some: uniform between T/2 and 3T/2 after each answer, and a first message within
+the first T seconds, so users do not send in lockstep) through a realistic script of turns;
+after the script it starts a new conversation. Every conversation comes from its own loopback
+source address (127.x.y.z) and has at most 30 turns, so the gateway's rate limits see many users,
+as in production.
 
 `--soak 600` runs the load for 600 s instead and samples the resident memory (VmRSS) of each
 process every --sample seconds (default 10), printing the memory curve and its slope.
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import random
 import sys
 import tempfile
 import time
@@ -91,7 +94,7 @@ async def conversation(base: str, address: str, rec: Record, deadline: float, th
                 rec.latencies.append(time.perf_counter() - started)
                 rec.answered_at.append(time.monotonic())
             if think:
-                await asyncio.sleep(think)
+                await asyncio.sleep(random.uniform(think / 2, 3 * think / 2))
 
 
 async def run_load(base: str, users: int, seconds: float, think: float, max_requests: int,
@@ -101,6 +104,7 @@ async def run_load(base: str, users: int, seconds: float, think: float, max_requ
     deadline = time.monotonic() + seconds
 
     async def user() -> None:
+        await asyncio.sleep(random.uniform(0, think))  # people do not all start at once
         while time.monotonic() < deadline and rec.sent < max_requests:
             await conversation(base, addresses.next(), rec, deadline, think, max_requests)
 
@@ -231,7 +235,8 @@ def main() -> int:
     parser.add_argument("--soak", type=float, default=0,
                         help="soak for this many seconds, sampling memory (e.g. 600)")
     parser.add_argument("--sample", type=float, default=10, help="memory sample interval (s)")
-    parser.add_argument("--think", type=float, default=0, help="seconds between a user's turns")
+    parser.add_argument("--think", type=float, default=0,
+                        help="mean seconds between a user's answer and next message")
     parser.add_argument("--max-requests", type=int, default=200_000)
     parser.add_argument("--redis", default=None, help="use Redis stores at this URL")
     parser.add_argument("--markdown", action="store_true")

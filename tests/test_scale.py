@@ -66,8 +66,8 @@ class Cluster:
         for name in self.instances:
             text = (self.logs / f"{name}.log").read_text(errors="replace")
             lines += [f"{name}: {line}" for line in text.splitlines()
-                      if "tracker store" in line.lower() or "lock" in line.lower()
-                      and "error" in line.lower()]
+                      if "error" in line.lower()
+                      and ("tracker" in line.lower() or "lock" in line.lower())]
         return lines[-20:]
 
     def tracker(self, sender: str) -> dict[str, Any]:
