@@ -18,6 +18,7 @@ class RateLimiter:
         self.limit, self.window = limit, window
         self.hits: dict[str, deque[float]] = defaultdict(deque)
         self.key = secrets.token_bytes(32)
+        self.next_sweep = 0.0
 
     def client_key(self, address: str) -> str:
         return hmac.new(self.key, address.encode(), hashlib.sha256).hexdigest()[:16]
@@ -30,7 +31,8 @@ class RateLimiter:
         if len(q) >= self.limit:
             return False
         q.append(now)
-        if len(self.hits) > 50_000:  # bound memory: drop idle keys
-            for k in [k for k, v in self.hits.items() if not v]:
+        if now >= self.next_sweep:  # once a window: forget keys with no hit inside it
+            self.next_sweep = now + self.window
+            for k in [k for k, v in self.hits.items() if not v or v[-1] <= now - self.window]:
                 del self.hits[k]
         return True
