@@ -65,8 +65,13 @@ def rasa_env(serving: bool = True) -> dict[str, str]:
     # is faster for our small models than TF's default of one per core, which only contend
     # with each other, the gateway and the action server; two malloc arenas instead of eight
     # per core keep Rasa's resident memory lower at no cost in speed.
+    # A conversation's lock ticket lives 20 s, not Rasa's 60: a ticket left by an instance that
+    # died mid-turn blocks its conversation that long, and Sanic cancels any request after 60 s
+    # (Rasa then answers 200 with nothing and the turn is lost). A live turn takes well under a
+    # second; the gateway gives up after RASA_TIMEOUT (10 s) anyway.
     for name, value in (("TF_INTER_OP_PARALLELISM_THREADS", "1"),
-                        ("TF_INTRA_OP_PARALLELISM_THREADS", "1"), ("MALLOC_ARENA_MAX", "2")):
+                        ("TF_INTRA_OP_PARALLELISM_THREADS", "1"), ("MALLOC_ARENA_MAX", "2"),
+                        ("TICKET_LOCK_LIFETIME", "20")):
         env.setdefault(name, value)
     return env
 

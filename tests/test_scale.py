@@ -32,6 +32,7 @@ import redis
 import yaml
 
 from bot import registry
+from bot.train import rasa_env
 from tests.conftest import ROOT, free_port, wait_http
 
 REDIS_URL = os.environ.get("REDIS_SCALE_URL", "redis://127.0.0.1:6379/11")
@@ -41,9 +42,9 @@ ENDPOINTS = os.environ.get("SCALE_ENDPOINTS", "endpoints.redis.yml")
 WEBHOOK = "/webhooks/rest/webhook"
 OTHER = '/inform_audience{"audience":"other"}'
 SELF = '/inform_audience{"audience":"self"}'
-# Rasa's ticket lock lifetime (TICKET_LOCK_LIFETIME, default 60 s): how long a conversation that
-# was in flight on a killed instance stays locked for the others.
-LOCK_LIFETIME = 60
+# Rasa's ticket lock lifetime (TICKET_LOCK_LIFETIME, set by bot.train.rasa_env): how long a
+# conversation that was in flight on a killed instance stays locked for the others.
+LOCK_LIFETIME = int(rasa_env()["TICKET_LOCK_LIFETIME"])
 
 
 @dataclass
@@ -91,7 +92,6 @@ def response(name: str, audience: str | None = None) -> str:
 @pytest.fixture(scope="module")
 def cluster(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     from bot.run import commands
-    from bot.train import rasa_env
 
     client = redis.Redis.from_url(REDIS_URL)
     client.ping()
@@ -102,7 +102,6 @@ def cluster(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
     env.update(REDIS_URL=REDIS_URL, ACTIONS_URL=f"http://127.0.0.1:{ports['actions']}",
                ACTION_ENDPOINT_URL=f"http://127.0.0.1:{ports['actions']}/webhook",
                VONR_STATE_DIR=str(tmp_path_factory.mktemp("scale-state")))
-    env.pop("TICKET_LOCK_LIFETIME", None)
     if os.environ.get("SCALE_PYTHONPATH"):
         env["PYTHONPATH"] += os.pathsep + os.environ["SCALE_PYTHONPATH"]
     procs: dict[str, subprocess.Popen] = {}
@@ -241,11 +240,11 @@ async def test_simultaneous_messages_on_two_instances_are_not_interleaved(
 
 # ---- (c) an instance killed during a burst ----------------------------------------------------
 
-@pytest.mark.xfail(strict=False, reason=(
-    "OPEN (docs/reliability.md): in 3 of our last 4 runs, one conversation whose turn 3 the "
-    "killed instance had answered shows only turns 1, 2 and 4 in Redis after the other instance "
-    "served turn 4. Not yet explained (tracker merge after a SIGKILL?); every other conversation "
-    "keeps its state and every reply still carries VO-linjen."))
+@pytest.mark.xfail(strict=False, raises=asyncio.TimeoutError, reason=(
+    "OPEN (docs/reliability.md): in 2 of our last 7 runs of the whole module, a request resumed on "
+    "the surviving instance got no response within its client timeout; not yet explained. The "
+    "turn loss seen before (Sanic cancelling requests that waited 60 s for a dead instance's "
+    "lock) is fixed and checked here; any other failure of this test fails the suite."))
 async def test_instance_killed_during_burst_loses_no_conversation(cluster: Cluster) -> None:
     a, b = cluster.url("a"), cluster.url("b")
     senders = [uuid.uuid4().hex for _ in range(24)]
@@ -286,6 +285,9 @@ async def test_instance_killed_during_burst_loses_no_conversation(cluster: Clust
             if not answered[sender]:
                 info = texts(await say(s, a, sender, "hva er et krisesenter",
                                        timeout=LOCK_LIFETIME + 60))
+                # Rasa answers 200 with no messages when it gives up on a turn (Sanic cancels a
+                # request after 60 s, e.g. one waiting for a dead instance's lock): a lost turn.
+                assert info, f"no answer to the resent turn of {sender}"
             more = texts(await say(s, a, sender, "mer", timeout=LOCK_LIFETIME + 60))
             return info, more
 
@@ -309,5 +311,5 @@ async def test_instance_killed_during_burst_loses_no_conversation(cluster: Clust
         # A turn B saved but could not answer is in the tracker twice; nothing is missing.
         collapsed = [t for i, t in enumerate(said) if i == 0 or t != said[i - 1]]
         assert collapsed == ["jeg trenger hjelp", OTHER, "hva er et krisesenter", "mer"], (
-            said, answered[sender], cluster.store_errors())
+            said, answered[sender], cluster.store_errors(), timeline(tracker))
         assert turns(tracker)[-1][1] in (["utter_more_krisesenter"], ["utter_default"])
