@@ -241,8 +241,9 @@ async def test_simultaneous_messages_on_two_instances_are_not_interleaved(
 # ---- (c) an instance killed during a burst ----------------------------------------------------
 
 @pytest.mark.xfail(strict=False, raises=asyncio.TimeoutError, reason=(
-    "OPEN (docs/reliability.md): in 4 of our last 9 runs of the module, every full make test, a request resumed on "
-    "the surviving instance got no response within its client timeout; not yet explained. The "
+    "OPEN (docs/reliability.md): in 4 of our last 9 runs of the module (every full make test), "
+    "a request resumed on the surviving instance got no response within its client timeout; not "
+    "yet explained. The "
     "turn loss seen before (Sanic cancelling requests that waited 60 s for a dead instance's "
     "lock) is fixed and checked here; any other failure of this test fails the suite."))
 async def test_instance_killed_during_burst_loses_no_conversation(cluster: Cluster) -> None:
