@@ -3,6 +3,7 @@ turns from distinct loopback addresses, percentiles, memory and tables."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -12,6 +13,8 @@ import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import aiohttp
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_HOME = Path(os.environ.get("VONR_HOME", Path.home() / ".cache" / "vonr")) / "bench"
@@ -77,6 +80,34 @@ class Addresses:
             a, b, c = (self.n >> 16) & 0xFF, (self.n >> 8) & 0xFF, self.n & 0xFF
             if 0 < c < 255 and b < 255:
                 return f"127.{a + 1}.{b}.{c}"
+
+
+def user_session(address: str) -> aiohttp.ClientSession:
+    """The client of one simulated conversation: its own source address, one connection, 30 s
+    per request."""
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(local_addr=(address, 0), limit=1),
+        timeout=aiohttp.ClientTimeout(total=30),
+    )
+
+
+async def send(session: aiohttp.ClientSession, base: str, sender: str, message: str
+               ) -> tuple[int | str, float]:
+    """One message to the REST webhook: (status, seconds). The status is the HTTP status,
+    "empty" for a 200 without an answer, "timeout", or the name of the client error."""
+    started = time.perf_counter()
+    try:
+        async with session.post(base + "/webhooks/rest/webhook",
+                                json={"sender": sender, "message": message}) as resp:
+            body = await resp.json(content_type=None)
+            status: int | str = resp.status
+    except asyncio.TimeoutError:
+        status, body = "timeout", None
+    except (aiohttp.ClientError, ValueError) as exc:
+        status, body = type(exc).__name__, None
+    if status == 200 and not body:
+        status = "empty"
+    return status, time.perf_counter() - started
 
 
 def rasa_base_env() -> dict[str, str]:

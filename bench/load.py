@@ -32,9 +32,17 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import aiohttp
-
-from bench.common import Addresses, Stack, load, percentile, rss_mb, start_ours, table
+from bench.common import (
+    Addresses,
+    Stack,
+    load,
+    percentile,
+    rss_mb,
+    send,
+    start_ours,
+    table,
+    user_session,
+)
 
 SCRIPT = [
     "hei",
@@ -71,27 +79,14 @@ async def conversation(base: str, address: str, rec: Record, deadline: float, th
                        max_requests: int) -> None:
     sender = "load" + uuid.uuid4().hex[:16]
     rec.conversations += 1
-    connector = aiohttp.TCPConnector(local_addr=(address, 0), limit=1)
-    timeout = aiohttp.ClientTimeout(total=30)
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+    async with user_session(address) as session:
         for message in SCRIPT:
             if time.monotonic() >= deadline or rec.sent >= max_requests:
                 return
-            started = time.perf_counter()
-            try:
-                async with session.post(base + "/webhooks/rest/webhook",
-                                        json={"sender": sender, "message": message}) as resp:
-                    body = await resp.json(content_type=None)
-                    status: int | str = resp.status
-            except asyncio.TimeoutError:
-                status, body = "timeout", None
-            except (aiohttp.ClientError, ValueError) as exc:
-                status, body = type(exc).__name__, None
-            if status == 200 and not body:
-                status = "empty"
+            status, latency = await send(session, base, sender, message)
             rec.status[status] += 1
             if status == 200:
-                rec.latencies.append(time.perf_counter() - started)
+                rec.latencies.append(latency)
                 rec.answered_at.append(time.monotonic())
             if think:
                 await asyncio.sleep(random.uniform(think / 2, 3 * think / 2))

@@ -53,10 +53,12 @@ from bench.common import (
     percentile,
     rasa_base_env,
     rss_mb,
+    send,
     start_ours,
     start_stock,
     stock_model,
     table,
+    user_session,
     wait_http,
 )
 
@@ -139,23 +141,11 @@ async def conversation(base: str, script: list[str], address: str, record: Turns
                        deadline: float | None = None) -> None:
     """One conversation of len(script) turns from its own source address; stops at deadline."""
     sender = "bench" + uuid.uuid4().hex[:16]
-    connector = aiohttp.TCPConnector(local_addr=(address, 0), limit=1)
-    timeout = aiohttp.ClientTimeout(total=30)
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+    async with user_session(address) as session:
         for turn, message in enumerate(script, 1):
             if deadline is not None and time.monotonic() >= deadline:
                 return
-            started = time.perf_counter()
-            try:
-                async with session.post(base + "/webhooks/rest/webhook",
-                                        json={"sender": sender, "message": message}) as resp:
-                    body = await resp.json(content_type=None)
-                    status = resp.status
-            except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
-                status, body = 0, None
-            latency = time.perf_counter() - started
-            if status == 200 and not body:
-                status = 204  # no answer counts as an error
+            status, latency = await send(session, base, sender, message)
             record.status[status] += 1
             if status == 200:
                 record.latencies.append(latency)
@@ -504,19 +494,20 @@ def instrument() -> None:
 
         setattr(cls, name, wrapper)
 
-    def wrap_sync(cls: Any, name: str, label: str | None) -> None:
-        orig = getattr(cls, name)
+    def wrap_sync(owner: Any, name: str, label: str | None) -> None:
+        """A method of a class, or a function of a module; label None: the graph node's name."""
+        orig = getattr(owner, name)
 
-        def wrapper(self: Any, *a: Any, **k: Any) -> Any:
-            node = label or f"node {self._node_name}"
+        def wrapper(*a: Any, **k: Any) -> Any:
+            node = label or f"node {a[0]._node_name}"
             Timings.stack.append(node)
             t = time.perf_counter()
             try:
-                return orig(self, *a, **k)
+                return orig(*a, **k)
             finally:
                 record(node, time.perf_counter() - t)
 
-        setattr(cls, name, wrapper)
+        setattr(owner, name, wrapper)
 
     wrap_async(Agent, "handle_message", "turn total (Agent.handle_message, incl. lock)")
     wrap_async(MessageProcessor, "fetch_tracker_and_update_session",
@@ -530,17 +521,7 @@ def instrument() -> None:
     wrap_async(MessageProcessor, "save_tracker", "save tracker")
     wrap_sync(GraphNode, "__call__", None)
     wrap_sync(TrackerStore, "deserialise_tracker", "deserialise tracker (events from JSON)")
-    merge = stores.merge_events
-
-    def timed_merge(*a: Any, **k: Any) -> Any:
-        Timings.stack.append(label := "find, redact and append the new events")
-        t = time.perf_counter()
-        try:
-            return merge(*a, **k)
-        finally:
-            record(label, time.perf_counter() - t)
-
-    stores.merge_events = timed_merge
+    wrap_sync(stores, "merge_events", "find, redact and append the new events")
     wrap_sync(FlowBroker, "publish", "FlowBroker.publish")
     from bot.nlg import RegistryNLG
 

@@ -24,6 +24,7 @@ from bot.nlg import blocks
 from bot.ratelimit import RateLimiter
 
 STATIC = Path(__file__).resolve().parent / "static"
+OPENAPI = STATIC.parent.parent / "docs" / "openapi.yaml"
 MAX_MESSAGE_CHARS = 1000
 MAX_BODY_BYTES = 16 * 1024
 SENDER_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -195,20 +196,14 @@ def exit_url(value: str | None) -> str:
     return DEFAULT_EXIT_URL
 
 
-def static_file(name: str, content_type: str) -> Callable[[web.Request], Awaitable[web.Response]]:
+def static_file(path: Path, content_type: str) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def handler(request: web.Request) -> web.Response:
-        body = (STATIC / name).read_text(encoding="utf-8")
+        body = path.read_text(encoding="utf-8")
         if content_type == "text/html":
             body = body.replace("{{exit_url}}", html.escape(request.app["exit_url"], quote=True))
         return web.Response(text=registry.load().render(body), content_type=content_type)
 
     return handler
-
-
-async def openapi(request: web.Request) -> web.Response:
-    """docs/openapi.yaml: the public endpoints, described."""
-    spec = STATIC.parent.parent / "docs" / "openapi.yaml"
-    return web.Response(text=spec.read_text(encoding="utf-8"), content_type="application/yaml")
 
 
 def create_app(
@@ -242,17 +237,18 @@ def create_app(
         await app["session"].close()
 
     app.cleanup_ctx.append(session_ctx)
-    app.router.add_get("/", static_file("index.html", "text/html"))
-    app.router.add_get("/personvern", static_file("privacy.html", "text/html"))
-    app.router.add_get("/widget.js", static_file("widget.js", "application/javascript"))
-    app.router.add_get("/widget.css", static_file("widget.css", "text/css"))
-    app.router.add_get("/page.css", static_file("page.css", "text/css"))
-    app.router.add_get("/neutral", static_file("neutral.html", "text/html"))
+    app.router.add_get("/", static_file(STATIC / "index.html", "text/html"))
+    app.router.add_get("/personvern", static_file(STATIC / "privacy.html", "text/html"))
+    app.router.add_get("/widget.js", static_file(STATIC / "widget.js", "application/javascript"))
+    app.router.add_get("/widget.css", static_file(STATIC / "widget.css", "text/css"))
+    app.router.add_get("/page.css", static_file(STATIC / "page.css", "text/css"))
+    app.router.add_get("/neutral", static_file(STATIC / "neutral.html", "text/html"))
     app.router.add_post("/webhooks/rest/webhook", webhook)
     app.router.add_route("OPTIONS", "/webhooks/rest/webhook", options)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
-    app.router.add_get("/openapi.yaml", openapi)
+    # The public endpoints, described.
+    app.router.add_get("/openapi.yaml", static_file(OPENAPI, "application/yaml"))
     staff.setup(app)
     return app
 

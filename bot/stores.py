@@ -132,14 +132,15 @@ class PrivateInMemoryTrackerStore(InMemoryTrackerStore):
     ) -> None:
         super().__init__(domain, event_broker)
         self.expiry = expiry_seconds(expiry_minutes)
-        self.last_saved: dict[str, float] = {}  # sender id -> monotonic time, memory only
-        self.next_sweep = 0.0
+        # sender id -> monotonic time of the last save, in that order (oldest first)
+        self.last_saved: dict[str, float] = {}
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         sender = tracker.sender_id
         now = time.monotonic()
         self.sweep(now)
         new, self.store[sender] = merge_events(self.store.get(sender), tracker)
+        self.last_saved.pop(sender, None)  # re-inserted at the end: the order stays by time
         self.last_saved[sender] = now
         if self.event_broker is not None:
             await self._stream_new_events(self.event_broker, new, sender)
@@ -150,12 +151,13 @@ class PrivateInMemoryTrackerStore(InMemoryTrackerStore):
         return await super()._retrieve(sender_id, fetch_all_sessions)
 
     def sweep(self, now: float) -> None:
-        """Forget conversations idle for longer than the expiry (at most once a second)."""
-        if now < self.next_sweep:
-            return
-        self.next_sweep = now + 1.0
+        """Forget conversations idle for longer than the expiry; only the expired ones are
+        visited, as they come first."""
         cutoff = now - self.expiry
-        for sender in [s for s, t in self.last_saved.items() if t < cutoff]:
+        while self.last_saved:
+            sender, saved = next(iter(self.last_saved.items()))
+            if saved >= cutoff:
+                return
             del self.last_saved[sender]
             self.store.pop(sender, None)
 
