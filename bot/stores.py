@@ -1,7 +1,7 @@
 """Conversation state that forgets and never holds personal data: tracker stores (in memory, the
 embedded default in endpoints.yml; Redis, endpoints.redis.yml) that redact every event before it
 is kept and expire a conversation a set time after its last message, and a Redis lock store whose
-keys expire too.
+keys expire too and whose waiting requests cannot be stranded by a crashed instance.
 
 Both tracker stores save in time that does not grow with the conversation's length beyond one JSON
 load and dump: only the events that are new since the stored copy are redacted and handed to the
@@ -10,8 +10,10 @@ find them)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
+import logging
 import os
 import time
 from collections.abc import Callable
@@ -19,7 +21,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 from rasa.core.brokers.broker import EventBroker
-from rasa.core.lock import TicketLock
+from rasa.core.lock import Ticket, TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, InMemoryLockStore, RedisLockStore
 from rasa.core.tracker_store import InMemoryTrackerStore, RedisTrackerStore
 from rasa.shared.core.domain import Domain
@@ -33,6 +35,8 @@ from bot import redact, speedups
 speedups.install_event_lookup()
 speedups.install_fast_model_load()
 speedups.install_action_validation_cache()
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_EXPIRY_MINUTES = 30
 T = TypeVar("T")
@@ -190,7 +194,8 @@ class PrivateRedisTrackerStore(RedisTrackerStore):
 class ExpiringRedisLockStore(RedisLockStore):
     """RedisLockStore whose keys expire, so a crashed instance leaves nothing behind; whose
     read-modify-write steps run as Redis transactions, so two instances never draw the same
-    ticket; and which degrades to in-memory locks while Redis is unreachable."""
+    ticket; whose waiting tickets stay alive while their request waits; and which degrades to
+    in-memory locks while Redis is unreachable."""
 
     def __init__(self, url: str | None = None, key_prefix: str = "vonr", **_: Any) -> None:
         super().__init__(key_prefix=key_prefix, socket_timeout=2, **redis_kwargs(url))
@@ -227,6 +232,40 @@ class ExpiringRedisLockStore(RedisLockStore):
             )
         except RedisError:
             return self.fallback.issue_ticket(conversation_id, lock_lifetime)
+
+    async def _acquire_lock(
+        self, conversation_id: str, ticket: int, wait_time_in_seconds: float
+    ) -> TicketLock:
+        """Wait until `ticket` is served. Rasa's loop lets a waiting ticket expire like any other:
+        when an instance dies holding the lock and a request arrives within one poll of its
+        ticket, both tickets expire between two polls, the lock is left empty and the request
+        waits forever (seen in tests/test_scale.py (c)). Here each poll, in one transaction,
+        renews the waiting ticket (putting it back if it is gone, e.g. drawn during a Redis
+        outage) and drops only expired tickets of others."""
+
+        def poll(lock: TicketLock) -> tuple[bool, TicketLock | None]:
+            expires = time.time() + LOCK_LIFETIME
+            mine = next((t for t in lock.tickets if t.number == ticket), None)
+            if mine is None:  # in number order, so new tickets keep drawing unused numbers
+                at = next((i for i, t in enumerate(lock.tickets) if t.number > ticket),
+                          len(lock.tickets))
+                lock.tickets.insert(at, Ticket(ticket, expires))
+            else:
+                mine.expires = max(mine.expires, expires)
+            lock.remove_expired_tickets()
+            return True, None if lock.is_locked(ticket) else lock
+
+        while True:
+            try:
+                served = self._transact(conversation_id, poll)
+            except RedisError:
+                # Degraded: without Redis there is no lock across instances; go on rather than
+                # leave the person without an answer.
+                logger.warning("lock store unreachable: a conversation goes on unlocked")
+                return TicketLock(conversation_id)
+            if served is not None:
+                return served
+            await asyncio.sleep(wait_time_in_seconds)
 
     def cleanup(self, conversation_id: str, ticket_number: int) -> None:
         def done(lock: TicketLock) -> tuple[bool, None]:

@@ -1,6 +1,6 @@
-"""The tracker stores (bot/stores.py): what they keep, what they hand the event broker, when they
-forget. In-memory and against the real Redis; the stack-level tests (privacy e2e, scale, faults)
-cover them inside Rasa."""
+"""The tracker and lock stores (bot/stores.py): what they keep, what they hand the event broker,
+when they forget, in which order they let requests through. In-memory and against the real Redis;
+the stack-level tests (privacy e2e, scale, faults) cover them inside Rasa."""
 
 from __future__ import annotations
 
@@ -16,7 +16,12 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SlotSet, 
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot import speedups
-from bot.stores import PrivateInMemoryTrackerStore, PrivateRedisTrackerStore, merge_events
+from bot.stores import (
+    ExpiringRedisLockStore,
+    PrivateInMemoryTrackerStore,
+    PrivateRedisTrackerStore,
+    merge_events,
+)
 from tests.conftest import REDIS_TEST_URL, ROOT
 
 FNR = "12057712345"  # shape of a fødselsnummer; the redactor masks 11-digit ids after a cue
@@ -126,6 +131,57 @@ def test_redis_store_writes_redacted_expiring_json(redis_client: Any) -> None:
     assert back is not None and [type(e) for e in back.events] == [type(e) for e in first + second]
     assert len(broker.published) == len(first + second)
     redis_client.delete(key)
+
+
+def test_waiting_request_is_served_after_a_dead_instance_s_ticket_expires(
+    redis_client: Any,
+) -> None:
+    """A crashed instance leaves its ticket; a request that arrives within one poll must still be
+    served once that ticket expires. Rasa's loop let both tickets expire between two polls and
+    then waited forever on an empty lock (tests/test_scale.py (c), 5 of 10 runs)."""
+    store = ExpiringRedisLockStore(REDIS_TEST_URL)
+    store.issue_ticket("dead", lock_lifetime=1)  # never cleaned up: its instance was killed
+
+    async def waiter() -> float:
+        await asyncio.sleep(0.3)
+        started = time.monotonic()
+        async with store.lock("dead", lock_lifetime=1, wait_time_in_seconds=1):
+            return time.monotonic() - started
+
+    waited = asyncio.run(asyncio.wait_for(waiter(), timeout=10))
+    assert 0.5 < waited < 3, waited  # it waited for the dead ticket, then got through
+    assert not redis_client.exists(store.key_prefix + "dead"), "an idle lock is deleted"
+
+
+def test_requests_on_one_conversation_are_served_in_order(redis_client: Any) -> None:
+    store = ExpiringRedisLockStore(REDIS_TEST_URL)
+    log: list[str] = []
+
+    async def request(name: str, delay: float) -> None:
+        await asyncio.sleep(delay)
+        async with store.lock("busy", wait_time_in_seconds=0.05):
+            log.append(f"{name} in")
+            await asyncio.sleep(0.3)
+            log.append(f"{name} out")
+
+    async def run() -> None:
+        await asyncio.gather(request("first", 0), request("second", 0.1), request("third", 0.2))
+
+    asyncio.run(asyncio.wait_for(run(), timeout=10))
+    assert log == ["first in", "first out", "second in", "second out", "third in", "third out"]
+    assert not redis_client.exists(store.key_prefix + "busy")
+
+
+def test_lock_store_without_redis_lets_the_conversation_go_on() -> None:
+    from tests.conftest import free_port
+
+    store = ExpiringRedisLockStore(f"redis://127.0.0.1:{free_port()}/0")  # nothing listens
+
+    async def run() -> str:
+        async with store.lock("offline", wait_time_in_seconds=0.05):
+            return "answered"
+
+    assert asyncio.run(asyncio.wait_for(run(), timeout=10)) == "answered"
 
 
 def test_event_lookup_speedup_resolves_like_rasa() -> None:
