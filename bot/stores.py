@@ -35,6 +35,7 @@ from bot import redact, speedups
 speedups.install_event_lookup()
 speedups.install_fast_model_load()
 speedups.install_action_validation_cache()
+speedups.install_outvoted_policy_skip()
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,8 @@
-"""bot/speedups.py changes how fast Rasa starts and deserialises, never what the model says: the
-same model loaded by Rasa's own code and by the fast load gives the same intents, confidences
-and next actions. Each load runs in a process of its own, so the patch cannot leak into the
-reference run. Run directly (`python tests/test_speedups.py MODEL fast|rasa`) it prints them."""
+"""bot/speedups.py changes how fast Rasa starts, deserialises and predicts, never what the model
+says: the same model run with Rasa's own code and with our speedups (fast load, outvoted policies
+skipped) gives the same intents, confidences, next actions, predicting policies and action
+confidences. Each runs in a process of its own, so the patches cannot leak into the reference
+run. Run directly (`python tests/test_speedups.py MODEL fast|rasa`) it prints them."""
 
 from __future__ import annotations
 
@@ -16,8 +17,11 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+# Rule-driven turns, and unclear ones (fallback, nonsense) where the rules are not certain and the
+# other policies decide.
 SCRIPT = ["hei", "jeg vet ikke om det jeg opplever er vold", "han sjekker telefonen min", "ja",
-          "hva er vo-linjen", "mer", "han truer med å drepe meg nå", "takk", "ha det"]
+          "hva er vo-linjen", "mer", "asdf qwerty", "blå bil", "nei", "hm", "mer",
+          "han truer med å drepe meg nå", "takk", "ha det"]
 
 
 def messages() -> list[str]:
@@ -29,22 +33,36 @@ def messages() -> list[str]:
 
 async def outputs(model: str, fast: bool) -> dict[str, Any]:
     from rasa.core.agent import load_agent
+    from rasa.core.policies.rule_policy import RulePolicy
+    from rasa.core.policies.ted_policy import TEDPolicy
 
+    skipped = []
     if fast:
         from bot import speedups
 
         speedups.install_fast_model_load()
+        speedups.install_outvoted_policy_skip()
+        predict = TEDPolicy.predict_action_probabilities
+
+        def counting(self: Any, *args: Any, **kwargs: Any) -> Any:
+            prediction = predict(self, *args, **kwargs)
+            skipped.append(max(prediction.probabilities) == 0)
+            return prediction
+
+        TEDPolicy.predict_action_probabilities = counting  # before the model builds its graph
+    patched = hasattr(RulePolicy.predict_action_probabilities, "vonr_fast")
     agent = await load_agent(model_path=model)
     parses = []
     for text in messages():
         parse = await agent.parse_message(text)
         parses.append([(r["name"], r["confidence"]) for r in parse["intent_ranking"][:3]])
-    actions = []
-    for text in SCRIPT:  # the dialogue policies: which actions follow each message
+    for text in SCRIPT:  # the dialogue policies: which actions follow each message, and why
         await agent.handle_text(text, sender_id="speedups")
     tracker = await agent.tracker_store.retrieve("speedups")
-    actions = [e.action_name for e in tracker.events if getattr(e, "action_name", None)]
-    return {"parses": parses, "actions": actions}
+    actions = [(e.action_name, e.policy, e.confidence) for e in tracker.events
+               if getattr(e, "action_name", None)]
+    return {"parses": parses, "actions": actions, "patched": patched,
+            "ted": [len(skipped), sum(skipped)]}
 
 
 def run(model: Path, mode: str) -> dict[str, Any]:
@@ -55,9 +73,17 @@ def run(model: Path, mode: str) -> dict[str, Any]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def test_fast_model_load_predicts_exactly_like_rasa(model_path: Path) -> None:
+def test_speedups_predict_exactly_like_rasa(model_path: Path) -> None:
     fast, reference = run(model_path, "fast"), run(model_path, "rasa")
-    assert fast["actions"] == reference["actions"] and len(fast["actions"]) > len(SCRIPT)
+    assert fast["patched"] and not reference["patched"]
+    # TED was skipped where a rule was certain, and still predicted where none was.
+    predictions, skipped = fast["ted"]
+    assert 0 < skipped < predictions, fast["ted"]
+    assert len(fast["actions"]) > 2 * len(SCRIPT)
+    for got, want in zip(fast["actions"], reference["actions"], strict=True):
+        assert got[:2] == want[:2], (got, want)
+        assert (got[2] is None) == (want[2] is None)
+        assert got[2] is None or abs(got[2] - want[2]) < 1e-5, (got, want)
     assert len(fast["parses"]) == len(reference["parses"]) > 40
     for got, want in zip(fast["parses"], reference["parses"], strict=True):
         assert [name for name, _ in got] == [name for name, _ in want]
