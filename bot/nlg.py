@@ -97,6 +97,19 @@ class RegistryNLG(TemplatedNaturalLanguageGenerator):
         )
         return self.render(response, text, emergency_button)
 
+    def _fill_response(
+        self, response: dict[str, Any], filled_slots: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """Rasa fills `{slot}` templates in texts and buttons alike. A button payload's JSON
+        (`/inform_audience{"audience":"self"}`) is no template: Rasa logged an error with a
+        traceback for every such button of every answer. Buttons stay as written."""
+        buttons = response.pop("buttons", None)
+        response = super()._fill_response(response, filled_slots, **kwargs)
+        if buttons is not None:
+            response["buttons"] = buttons
+        return response
+
     def render(
         self, response: dict[str, Any], text: str, emergency_button: bool
     ) -> dict[str, Any]:

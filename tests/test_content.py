@@ -119,3 +119,30 @@ def test_no_number_typed_outside_the_registry(path: Path) -> None:
     for pat in _number_patterns():
         hit = pat.search(text)
         assert hit is None, f"{path.name} types {hit.group(0)!r}: use a [[id]] placeholder"
+
+
+def test_button_payloads_are_sent_as_written_without_template_errors(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Slot templating must not touch JSON in button payloads (Rasa logged a traceback for each
+    one on every answer)."""
+    import asyncio
+
+    from rasa.core.nlg import interpolator
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    errors: list[Any] = []
+
+    class Recorder:
+        def exception(self, *args: Any, **kwargs: Any) -> None:
+            errors.append((args, kwargs))
+
+    monkeypatch.setattr(interpolator, "structlogger", Recorder())
+    domain = Domain.load(str(ROOT / "domain.yml"))
+    tracker = DialogueStateTracker.from_events("nlg-test", [], slots=domain.slots)
+    out = asyncio.run(nlg.RegistryNLG(domain=domain).generate(
+        "utter_ask_audience", tracker, "rest"))
+    want = [b["payload"] for b in RESPONSES["utter_ask_audience"][0]["buttons"]]
+    assert out is not None and [b["payload"] for b in out["buttons"]] == want
+    assert any("{" in p for p in want) and not errors
