@@ -155,6 +155,10 @@ class PrivateInMemoryTrackerStore(InMemoryTrackerStore):
         self.sweep(time.monotonic())
         return await super()._retrieve(sender_id, fetch_all_sessions)
 
+    def forget(self, sender: str) -> None:
+        self.last_saved.pop(sender, None)
+        self.store.pop(sender, None)
+
     def sweep(self, now: float) -> None:
         """Forget conversations idle for longer than the expiry; only the expired ones are
         visited, as they come first."""
@@ -168,7 +172,13 @@ class PrivateInMemoryTrackerStore(InMemoryTrackerStore):
 
 
 class PrivateRedisTrackerStore(RedisTrackerStore):
-    """RedisTrackerStore that writes only redacted events and expires conversations."""
+    """RedisTrackerStore that writes only redacted events and expires conversations.
+
+    While Redis is unreachable it keeps conversations in a private in-memory store (redacted,
+    expiring), so they go on with their state on this instance; once Redis answers again,
+    Redis is the source and the in-memory copy of a conversation is dropped at its next save.
+    Rasa's own fallback would read nothing back (each turn started afresh) and keep every
+    unredacted conversation of the outage in memory until the process ends."""
 
     def __init__(
         self,
@@ -183,11 +193,46 @@ class PrivateRedisTrackerStore(RedisTrackerStore):
         kw = redis_kwargs(url or (host if host and "://" in host else None))
         super().__init__(domain=domain, event_broker=event_broker, key_prefix=key_prefix,
                          record_exp=expiry_seconds(expiry_minutes), **kw)
+        # Rasa's client waits for ever, and it blocks Rasa's event loop: every conversation.
+        self.red.connection_pool.connection_kwargs.update(socket_timeout=2,
+                                                          socket_connect_timeout=2)
+        self.fallback = PrivateInMemoryTrackerStore(domain, expiry_minutes=expiry_minutes)
+        self.degraded = False
+
+    def _outage(self, down: bool) -> None:
+        if down != self.degraded:
+            self.degraded = down
+            if down:
+                logger.warning("tracker store unreachable: conversations are kept in this "
+                               "process's memory (redacted, expiring) until it answers")
+            else:
+                logger.warning("tracker store reachable again")
+        self.fallback.domain = self.domain
+
+    async def _retrieve(self, sender_id: str, fetch_all_sessions: bool
+                        ) -> DialogueStateTracker | None:
+        try:
+            tracker = await super()._retrieve(sender_id, fetch_all_sessions)
+        except RedisError:
+            self._outage(True)
+            return await self.fallback._retrieve(sender_id, fetch_all_sessions)
+        if tracker is None and self.fallback.store:
+            # A conversation that began during the outage and has not been saved since.
+            return await self.fallback._retrieve(sender_id, fetch_all_sessions)
+        return tracker
 
     async def save(self, tracker: DialogueStateTracker, timeout: float | None = None) -> None:
         key = self.key_prefix + tracker.sender_id
-        new, serialised = merge_events(self.red.get(key), tracker)
-        self.red.set(key, serialised, ex=timeout or self.record_exp)
+        try:
+            new, serialised = merge_events(self.red.get(key), tracker)
+            self.red.set(key, serialised, ex=timeout or self.record_exp)
+        except RedisError:
+            self._outage(True)
+            await self.fallback.save(tracker)
+            return
+        if self.degraded or self.fallback.store:
+            self._outage(False)
+            self.fallback.forget(tracker.sender_id)
         if self.event_broker is not None:
             await self._stream_new_events(self.event_broker, new, tracker.sender_id)
 

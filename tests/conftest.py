@@ -15,8 +15,10 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+import yaml
 
 from bench.common import free_port, wait_http
+from bot import registry
 
 ROOT = Path(__file__).resolve().parent.parent
 # endpoints.yml names the action server through this variable; the stack sets its own.
@@ -158,3 +160,15 @@ def redis_stack(
     s.env["VONR_STATE_DIR"] = str(state)
     yield s
     stop_stack(s)
+
+
+def response(name: str, audience: str | None = None) -> str:
+    """The start of a domain response's text (the variation for `audience`), up to its first
+    registry placeholder: enough to recognise the reply."""
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+    for variation in domain["responses"][name]:
+        conditions = variation.get("condition") or []
+        wanted = [{"type": "slot", "name": "audience", "value": audience}] if audience else []
+        if conditions == wanted:
+            return registry.load().render(variation["text"].split("[[")[0]).strip()[:60]
+    raise KeyError(f"{name} has no variation for audience={audience}")

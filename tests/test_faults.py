@@ -18,7 +18,7 @@ import pytest
 import redis
 
 from bot import registry
-from tests.conftest import ROOT, Stack, free_port, start_stack, stop_stack
+from tests.conftest import ROOT, Stack, free_port, response, start_stack, stop_stack
 
 REG = registry.load()
 
@@ -105,6 +105,12 @@ def test_redis_outage_degrades_and_recovers(fault_stack: tuple[Stack, PrivateRed
     assert status == 200 and "krisesenter" in replies[0]["text"].lower()
     status, replies = post(stack, uuid.uuid4().hex, "han slår meg nå")
     assert status == 200 and replies[0]["text"].startswith("Ring " + REG["police_emergency"].phone)
+    # A conversation that begins during the outage keeps its state on this instance: "mer"
+    # continues the topic it asked about (Rasa's own fallback started every turn afresh).
+    during = uuid.uuid4().hex
+    assert post(stack, during, "hva er et krisesenter")[0] == 200
+    status, replies = post(stack, during, "mer")
+    assert status == 200 and replies[0]["text"].startswith(response("utter_more_krisesenter"))
     state = ready(stack)
     assert state["ready"] is False and state["checks"]["redis"] is False
     # Nothing was written to disk to make up for the missing Redis.

@@ -29,11 +29,9 @@ from typing import Any
 import aiohttp
 import pytest
 import redis
-import yaml
 
-from bot import registry
 from bot.train import rasa_env
-from tests.conftest import ROOT, free_port, wait_http
+from tests.conftest import ROOT, free_port, response, wait_http
 
 REDIS_URL = os.environ.get("REDIS_SCALE_URL", "redis://127.0.0.1:6379/11")
 # To try another store configuration against the same checks: SCALE_ENDPOINTS=path/to.yml, and
@@ -75,18 +73,6 @@ class Cluster:
         keys = [k for k in self.redis.keys(f"*tracker*{sender}") if k.decode().endswith(sender)]
         assert len(keys) == 1, f"expected one tracker key for {sender}, found {keys}"
         return json.loads(self.redis.get(keys[0]))
-
-
-def response(name: str, audience: str | None = None) -> str:
-    """The start of a domain response's text (the variation for `audience`), up to its first
-    registry placeholder: enough to recognise the reply."""
-    domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
-    for variation in domain["responses"][name]:
-        conditions = variation.get("condition") or []
-        wanted = [{"type": "slot", "name": "audience", "value": audience}] if audience else []
-        if conditions == wanted:
-            return registry.load().render(variation["text"].split("[[")[0]).strip()[:60]
-    raise KeyError(f"{name} has no variation for audience={audience}")
 
 
 @pytest.fixture(scope="module")

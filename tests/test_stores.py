@@ -133,6 +133,37 @@ def test_redis_store_writes_redacted_expiring_json(redis_client: Any) -> None:
     redis_client.delete(key)
 
 
+def test_redis_store_outage_keeps_conversations_private_then_resumes_on_redis(
+    redis_client: Any,
+) -> None:
+    import redis
+
+    from tests.conftest import free_port
+
+    store = PrivateRedisTrackerStore(Domain.empty(), url=REDIS_TEST_URL, expiry_minutes=5)
+    live = store.red
+    store.red = redis.StrictRedis(port=free_port(), decode_responses=True)  # nothing listens
+    first = turn(f"mitt fnr er {FNR}", "Takk", 1.0)
+
+    async def during_outage() -> DialogueStateTracker | None:
+        await store.save(tracker(first, "outage"))
+        return await store.retrieve("outage")
+
+    back = asyncio.run(during_outage())
+    # The conversation keeps its state on this instance, redacted, in memory only.
+    assert store.degraded and back is not None
+    assert [type(e) for e in back.events] == [type(e) for e in first]
+    assert FNR not in store.fallback.store["outage"]
+    assert not redis_client.exists(store.key_prefix + "outage")
+
+    store.red = live  # Redis answers again
+    asyncio.run(store.save(tracker(first + turn("hei igjen", "Hei", 2.0), "outage")))
+    assert not store.degraded and "outage" not in store.fallback.store
+    raw = redis_client.get(store.key_prefix + "outage").decode()
+    assert FNR not in raw and stored_texts(raw) == [stored_texts(raw)[0], "hei igjen"]
+    assert stored_texts(raw)[0].startswith("mitt fnr er [")
+
+
 def test_waiting_request_is_served_after_a_dead_instance_s_ticket_expires(
     redis_client: Any,
 ) -> None:
