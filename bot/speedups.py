@@ -17,14 +17,14 @@ results as Rasa's own code.
   about 40 ms per custom action call, 12 % of Rasa's CPU under our load benchmark.
   `install_action_validation_cache()` checks the schema once and keeps the validator; the same
   answers pass, the same errors are raised with Rasa's message.
-* Outvoted policies: Rasa runs every policy for every prediction, then picks the most confident,
-  the higher priority on a tie. When RulePolicy (the highest priority) is certain, no other
-  policy can win, yet TEDPolicy still spends about 5 ms of TensorFlow per prediction (two per
-  turn: a third of a turn's time). `install_outvoted_policy_skip()` lets MemoizationPolicy and
-  TEDPolicy return an empty prediction then; the ensemble picks the same action with the same
-  confidence and events. Not when the last action was rejected (the ensemble then zeroes that
-  action in every prediction) and never for a TED that can predict end-to-end from text, which
-  would overrule the rule.
+* Outvoted TED: Rasa runs every policy for every prediction, then picks the most confident, the
+  higher priority on a tie. When RulePolicy (the highest priority) is certain, no other policy
+  can win, yet TEDPolicy still spent about 5 ms of TensorFlow per prediction (two per turn: a
+  third of a turn's time). `install_outvoted_policy_skip()` lets TEDPolicy return an empty
+  prediction then; the ensemble picks the same action with the same confidence and events. Not
+  when the last action was rejected (the ensemble then zeroes that action in every prediction)
+  and never for a TED that can predict end-to-end from text, which would overrule the rule.
+  (MemoizationPolicy runs before RulePolicy in Rasa's graph, so it cannot be spared this way.)
 
 All are installed by bot.stores, whose tracker store Rasa creates from our endpoints (both
 files) before it loads the model, so they apply in every Rasa process that runs our endpoints,
@@ -33,7 +33,6 @@ whoever starts it; bot.nlg installs the event lookup too.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from rasa.shared.core.events import Event
@@ -129,9 +128,8 @@ def _tracker_state(tracker: Any) -> tuple[int, int]:
 
 
 def install_outvoted_policy_skip() -> None:
-    """Idempotent. RulePolicy runs first in Rasa's prediction graph (config order); if another
-    policy ran first, it simply predicts as usual."""
-    from rasa.core.policies.memoization import MemoizationPolicy
+    """Idempotent. RulePolicy runs before TEDPolicy in Rasa's prediction graph; were the order
+    ever different, TED would simply predict as usual (tests/test_speedups.py checks it skips)."""
     from rasa.core.policies.rule_policy import RulePolicy
     from rasa.core.policies.ted_policy import TEDPolicy
     from rasa.shared.core.events import ActionExecuted, ActionExecutionRejected
@@ -140,6 +138,7 @@ def install_outvoted_policy_skip() -> None:
     rule_predict = RulePolicy.__dict__["predict_action_probabilities"]
     if getattr(rule_predict, "vonr_fast", False):
         return
+    ted_predict = TEDPolicy.__dict__["predict_action_probabilities"]
 
     def rule(self: RulePolicy, tracker: Any, domain: Any, *args: Any, **kwargs: Any) -> Any:
         prediction = rule_predict(self, tracker, domain, *args, **kwargs)
@@ -150,20 +149,12 @@ def install_outvoted_policy_skip() -> None:
         tracker.__dict__[_RULE_DECIDED] = _tracker_state(tracker) if certain else None
         return prediction
 
-    def outvoted(cls: type, can_overrule: Callable[[Any], bool]) -> None:
-        original = cls.__dict__["predict_action_probabilities"]
+    def ted(self: TEDPolicy, tracker: Any, domain: Any, *args: Any, **kwargs: Any) -> Any:
+        if (tracker.__dict__.get(_RULE_DECIDED) == _tracker_state(tracker)
+                and TEXT not in getattr(self, "fake_features", {TEXT: None})):
+            return self._prediction(self._default_predictions(domain))
+        return ted_predict(self, tracker, domain, *args, **kwargs)
 
-        def predict(self: Any, tracker: Any, domain: Any, *args: Any, **kwargs: Any) -> Any:
-            if (tracker.__dict__.get(_RULE_DECIDED) == _tracker_state(tracker)
-                    and not can_overrule(self)):
-                return self._prediction(self._default_predictions(domain))
-            return original(self, tracker, domain, *args, **kwargs)
-
-        predict.vonr_original = original  # type: ignore[attr-defined]
-        cls.predict_action_probabilities = predict  # type: ignore[attr-defined]
-
-    outvoted(MemoizationPolicy, lambda policy: False)
-    outvoted(TEDPolicy, lambda policy: TEXT in getattr(policy, "fake_features", {TEXT: None}))
     rule.vonr_fast = True  # type: ignore[attr-defined]
-    rule.vonr_original = rule_predict  # type: ignore[attr-defined]
     RulePolicy.predict_action_probabilities = rule  # type: ignore[method-assign]
+    TEDPolicy.predict_action_probabilities = ted  # type: ignore[method-assign]
