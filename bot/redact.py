@@ -1,15 +1,20 @@
 """Redaction of personal data from user messages before anything else sees or keeps them.
 
 This module owns the rule that no personal identifier leaves the message: fødselsnummer and
-D-nummer, phone numbers, e-mail and web addresses, street addresses, postcodes, bank account and
-card numbers, and names after cues such as «jeg heter» or «mannen min». Each is replaced by a typed
-Bokmål placeholder (``[telefon]``, ``[navn]`` ...) that the NLU still understands. Public helpline
-numbers and help sites from ``data/helplines.yml`` are kept. Pure functions, no I/O after import.
+D-nummer, phone numbers, e-mail and web addresses, IP addresses, street addresses (with or
+without a house number), postcodes, bank account (also IBAN) and card numbers, licence plates,
+passport numbers, social media handles, names after cues such as «jeg heter» or «mannen min» and
+capitalised full names («Ola Hansen»). Each is replaced by a typed Bokmål placeholder
+(``[telefon]``, ``[navn]`` ...) that the NLU still understands. Text is NFKC-normalised first
+(full-width and other scripts' digits become ASCII digits). Public helpline numbers and help sites
+from ``data/helplines.yml`` are kept. Pure functions, no I/O after import.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
+import unicodedata
 from pathlib import Path
 from typing import NamedTuple
 
@@ -29,6 +34,10 @@ KINDS = (
     "kortnummer",
     "nettadresse",
     "navn",
+    "ip-adresse",
+    "bilnummer",
+    "passnummer",
+    "brukernavn",
 )
 
 
@@ -45,14 +54,17 @@ def placeholder(kind: str) -> str:
     return f"[{kind}]"
 
 
-def _load_allow_lists(path: Path) -> tuple[frozenset[str], frozenset[str]]:
-    """Public service phone numbers (digits only) and help-site domains from the registry."""
+def _load_allow_lists(path: Path) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """Public service phone numbers (digits only), help-site domains and the words of service
+    names («Mental Helse», «Røde Kors»: capitalised, but not a person) from the registry."""
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     phones: set[str] = set()
     webs: set[str] = set()
+    words: set[str] = set()
     for entry in (data.get("resources") or {}).values():
         if not isinstance(entry, dict):
             continue
+        words.update(w.lower() for w in re.findall(r"[^\W\d_]+", str(entry.get("name") or "")))
         phone = entry.get("phone")
         if phone:
             phones.add(re.sub(r"[^0-9]", "", str(phone)))
@@ -61,7 +73,7 @@ def _load_allow_lists(path: Path) -> tuple[frozenset[str], frozenset[str]]:
                 webs.add(_host(str(holder["web"])))
     phones.discard("")
     webs.discard("")
-    return frozenset(phones), frozenset(webs)
+    return frozenset(phones), frozenset(webs), frozenset(words)
 
 
 def _host(url: str) -> str:
@@ -70,7 +82,21 @@ def _host(url: str) -> str:
     return host[4:] if host.startswith("www.") else host
 
 
-ALLOWED_PHONES, ALLOWED_WEBS = _load_allow_lists(HELPLINES)
+ALLOWED_PHONES, ALLOWED_WEBS, SERVICE_WORDS = _load_allow_lists(HELPLINES)
+
+# A decimal digit of any other script (full-width, Arabic-Indic ...): the patterns below match
+# ASCII digits only, so these are mapped to ASCII first.
+OTHER_DIGIT_RE = re.compile(r"(?![0-9])\d")
+# Invisible characters that split a number or a name without showing (zero width, soft hyphen).
+INVISIBLE_RE = re.compile(r"(?<=\w)[\u00ad\u200b-\u200d\u2060\ufeff]+(?=\w)")
+
+
+def normalise(text: str) -> str:
+    """NFKC, ASCII digits and no invisible joiners: what every pattern here is written for."""
+    text = unicodedata.normalize("NFKC", text)
+    text = OTHER_DIGIT_RE.sub(lambda m: str(unicodedata.digit(m.group())), text)
+    return INVISIBLE_RE.sub("", text)
+
 
 def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
@@ -134,6 +160,51 @@ LOWER_PLACES = _words(
     """
 )
 
+# A street name without a house number: capitalised with a street suffix that is rarely
+# anything else («Storgata», «Kirkeveien»), a genitive and «gate»/«vei» («Karl Johans gate»),
+# or any street-like word right after «bor i», «adressen er» ... («bor i elvebakken»).
+_STREET_STRONG = r"gata|gate|gaten|gt\.|veien|vegen|vei|veg|vn\.|allé|alléen"
+STREET_RE = re.compile(
+    rf"(?<![\w])(?:[{_UP}][{_LO}]+(?:-[{_LO}]+)*(?:{_STREET_STRONG})"
+    rf"|(?:[{_UP}][{_LO}]+\s)?[{_UP}][{_LO}]+s\s(?:gate|gata|gt\.|vei|veg|vegen|veien|plass)"
+    rf"|[{_UP}][{_LO}]+\sallé)(?![\w])"
+)
+STREET_CUE_RE = re.compile(
+    r"(?<![\w])(?i:bor\s+(?:i|på)|bodde\s+(?:i|på)|flytte[rt]?\s+til|adresse(?:n)?"
+    r"(?:\s+(?:min|mi|hans|hennes|vår|deres))?\s*(?:er|:)|(?:i|på)\s+gata)\s+"
+    rf"((?:[{_UP}][{_LO}]+\s)?[{_L}][{_LO}]+(?:-[{_LO}]+)*(?:{_STREET_SUFFIX_ANY}))(?![\w])"
+)
+# Bank accounts abroad: IBAN, with or without spaces in groups of four.
+IBAN_RE = re.compile(
+    r"(?<![\w])[A-Za-z]{2}[0-9]{2}(?:[ ]?[A-Za-z0-9]{4}){2,7}(?:[ ]?[A-Za-z0-9]{1,4})?(?![\w])"
+)
+# Norwegian licence plates: two letters and five digits («EL 12345», «AB-12345»).
+PLATE_RE = re.compile(r"(?<![\w])([A-Za-z]{2})[ \-]?[0-9]{5}(?![\w])")
+# Two lower-case letters before five digits that are not a plate.
+NOT_PLATES = _words("kr nr kl ca er se vs mm km kg pr st av og på om fx ex tv")
+# Passports: after a cue, or the shape of one (one or two capitals and 6–8 digits).
+PASSPORT_CUE_RE = re.compile(
+    r"(?<![\w])(?i:pass(?:et|nummer|nummeret|nr\.?)?)(?:\s+(?:mitt|min|hans|hennes|vårt))?"
+    r"(?:\s+(?:er|har\s+nummer))?\s*:?\s*([A-Za-z0-9]{6,10})(?![\w])"
+)
+PASSPORT_RE = re.compile(r"(?<![\w])[A-Z]{1,2}[0-9]{6,8}(?![\w])")
+IPV4_RE = re.compile(r"(?<![\w.])(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?![\w]|\.[0-9])")
+IPV6_RE = re.compile(r"(?<![\w:.])(?=[0-9A-Fa-f.]*:[0-9A-Fa-f.]*:)[0-9A-Fa-f:.]{2,45}(?![\w:])")
+# E-mail written around filters: «kari (at) example», «kari@example», «kari krøll example dot no».
+_AT = (r"(?:@|\s@\s|\s*[(\[{<]\s*(?:at|krøll|alfakrøll|snabel-a)\s*[)\]}>]\s*"
+       r"|\s(?:krøll|alfakrøll|snabel-a)\s)")
+_DOT = r"(?:\.|\s*[(\[{<]\s*(?:dot|punktum|prikk)\s*[)\]}>]\s*|\s(?:dot|punktum|prikk)\s)"
+OBFUSCATED_EMAIL_RE = re.compile(
+    rf"(?<![\w.+@-])[\w.+-]*\w(?i:{_AT})[\w-]+(?:(?i:{_DOT})[\w-]+)*(?![\w@])"
+)
+# Social media handles: «@kari_92», or after a platform («snap: kari92», «insta er kari.n»).
+HANDLE_RE = re.compile(r"(?<![\w@./])@[A-Za-z0-9_](?:[A-Za-z0-9_.]{0,28}[A-Za-z0-9_])?(?![\w@])")
+HANDLE_CUE_RE = re.compile(
+    r"(?<![\w])(?i:snap(?:chat)?|insta(?:gram)?|tiktok|twitter|discord|telegram|kik|facebook|fb"
+    r"|threads|brukernavn(?:et)?)(?:\s+(?:mitt|min|hans|hennes|vårt))?(?i:\s*(:)|\s+(er|heter))"
+    r"\s+@?([A-Za-z0-9_][A-Za-z0-9_.\-]{1,29}[A-Za-z0-9_])(?![\w@])"
+)
+
 # Cues after which the next word(s) are a name. Lower-case names are accepted after «heter».
 _REL_DEF = (
     "mannen|kona|konen|samboeren|kjæresten|eksen|eksmannen|ekskona|ekskonen|eksamboeren"
@@ -150,10 +221,12 @@ _REL_BASE = (
 )
 _POSS = "min|mi|mitt|mine|vår|våre"
 LOWER_NAME_CUE_RE = re.compile(
-    r"(?<![\w])(?i:jeg\s+heter|jeg\s+kalles|kall\s+meg|mitt\s+navn\s+er|navnet\s+mitt\s+er"
+    r"(?<![\w])(?:(?i:jeg\s+heter|jeg\s+kalles|kall\s+meg|mitt\s+navn\s+er|navnet\s+mitt\s+er"
     r"|han\s+heter|hun\s+heter|hen\s+heter|de\s+heter|som\s+heter|heter\s+han|heter\s+hun"
     r"|navnet\s+hans\s+er|navnet\s+hennes\s+er|navnet\s+på\s+(?:han|henne|ham)\s+er"
     r"|jeg\s+het|han\s+het|hun\s+het)"
+    rf"|(?i:(?:(?:{_REL_DEF})\s+(?:{_POSS})|(?:min|mi|mitt|vår)\s+(?:{_REL_BASE}))"
+    r"\s+(?:heter|het|kalles)))"  # «mannen min heter petter»
     r"\s*[,:]?\s+"
 )
 REL_NAME_CUE_RE = re.compile(
@@ -194,6 +267,24 @@ NOT_NAMES = _words(
 )
 
 
+# Capitalised words that are not a person's name, so two of them in a row are not a full name
+# («Mental Helse», «Røde Kors», «God jul»); the registry's service names are added to these.
+NOT_FULL_NAMES = _words(
+    """
+    hei hallo god godt jul nytt år påske mandag tirsdag onsdag torsdag fredag lørdag søndag
+    januar februar mars april mai juni juli august september oktober november desember
+    norge norsk norske norway sverige danmark europa nord sør øst vest sentrum
+    politiet politi barnevernet barnevern nav krisesenteret krisesenter krisesentrene
+    statens barnehus bufetat familievernet familievernkontoret tingretten lagmannsretten
+    høyesterett kommune kommunen fylke fylkeskommune legevakten legevakt sykehus sykehuset
+    facebook instagram snapchat tiktok google whatsapp messenger youtube iphone android apple
+    please help me my the is it you thank thanks hello hi sorry okay yes no dear
+    dette denne kjære herr fru frøken doktor dr
+    """
+) | LOWER_PLACES
+TITLE_WORD_RE = re.compile(rf"[{_UP}][{_LO}]+(?:-[{_UP}]?[{_LO}]+)*(?![\w])")
+
+
 # --- number classification --------------------------------------------------------------------
 
 
@@ -232,7 +323,9 @@ def _card_shape(lengths: tuple[int, ...]) -> bool:
 def _phone_kind(
     digits: str, lengths: tuple[int, ...], international: bool, seps: str
 ) -> str | None:
-    if "." in seps:
+    # Dots join phone groups too («912.34.567», «91.23.45.67»), but only in a phone's grouping:
+    # other dotted numbers are dates and amounts («24.12.2022», «1.234.567»).
+    if "." in seps and not international and (seps != "." * len(seps) or lengths not in DOTTED):
         return None
     if international:
         if not 8 <= len(digits) <= 15:
@@ -258,13 +351,19 @@ def _phone_kind(
     return "telefon" if phonenumbers.is_valid_number(number) else None
 
 
+DOTTED = ((3, 2, 3), (2, 2, 2, 2), (4, 4))
+# Ways a fødselsnummer is written: as one, birth date and personal number («150765 00565»), or
+# birth date, individual number and check digits («150765 005 65»).
+FNR_SHAPES = ((11,), (6, 5), (6, 3, 2))
+
+
 def _shape_possible(lengths: tuple[int, ...]) -> bool:
     """Cheap pre-check: could a national number with these digit groups be any identifier?"""
     n = sum(lengths)
     if n == 8:
         return len(lengths) == 1 or min(lengths) >= 2
     if n == 11:
-        return lengths in ((11,), (6, 5), (4, 2, 5))
+        return lengths in (*FNR_SHAPES, (4, 2, 5))
     return 13 <= n <= 19 and _card_shape(lengths)
 
 
@@ -278,7 +377,7 @@ def _classify_number(
     if n == 11:
         if lengths == (4, 2, 5) and seps in ("  ", ".."):
             return "kontonummer"
-        if lengths in ((11,), (6, 5)) and seps in ("", " "):
+        if lengths in FNR_SHAPES and len(set(seps)) <= 1 and seps[:1] in ("", " ", "-", "."):
             if fodselsnummer.is_valid(digits) or _plausible_birth_date(digits):
                 return "fødselsnummer"
             if lengths == (11,) and kontonr.is_valid(digits):
@@ -413,6 +512,72 @@ def _name_after(text: str, pos: int, allow_lower: bool) -> int | None:
     return end
 
 
+def _full_name_spans(text: str) -> list[Span]:
+    """Two or three capitalised words in a row that are not common words: «Ola Hansen slår
+    meg». Sentence starts are not exempt: «Trude Olsen» leads a message as often as not."""
+    spans: list[Span] = []
+    run: list[tuple[int, int]] = []
+
+    def flush() -> None:
+        if len(run) >= 2:
+            spans.append(Span(run[0][0], run[min(len(run), 3) - 1][1], "navn"))
+        run.clear()
+
+    for m in TITLE_WORD_RE.finditer(text):
+        word = m.group().lower()
+        stop = word in NOT_NAMES or word in NOT_FULL_NAMES or word in SERVICE_WORDS
+        if stop or (run and not SPACE_RE.fullmatch(text, run[-1][1], m.start())):
+            flush()
+        if not stop and (m.start() == 0 or not (text[m.start() - 1].isalnum()
+                                                 or text[m.start() - 1] in "-'’")):
+            run.append((m.start(), m.end()))
+    flush()
+    return spans
+
+
+def _other_spans(text: str) -> list[Span]:
+    """IP addresses, IBANs, plates, passports, streets without a number, obfuscated e-mail and
+    social handles."""
+    spans: list[Span] = []
+    for m in IPV4_RE.finditer(text):
+        if _is_ip(m.group(), 4):
+            spans.append(Span(m.start(), m.end(), "ip-adresse"))
+    for m in IPV6_RE.finditer(text):
+        candidate = m.group().rstrip(".")
+        if any(c.isalnum() for c in candidate) and _is_ip(candidate, 6):
+            spans.append(Span(m.start(), m.start() + len(candidate), "ip-adresse"))
+    for m in IBAN_RE.finditer(text):
+        body = m.group().replace(" ", "")
+        digits = sum(c.isdigit() for c in body)
+        if digits * 2 >= len(body) and (body[:2].upper() != "NO" or len(body) == 15):
+            spans.append(Span(m.start(), m.end(), "kontonummer"))
+    for m in PLATE_RE.finditer(text):
+        letters = m.group(1)
+        if letters.isupper() or letters.lower() not in NOT_PLATES:
+            spans.append(Span(m.start(), m.end(), "bilnummer"))
+    for m in PASSPORT_CUE_RE.finditer(text):
+        if sum(c.isdigit() for c in m.group(1)) >= 3:
+            spans.append(Span(m.start(1), m.end(1), "passnummer"))
+    spans += [Span(m.start(), m.end(), "passnummer") for m in PASSPORT_RE.finditer(text)]
+    spans += [Span(m.start(), m.end(), "adresse") for m in STREET_RE.finditer(text)]
+    spans += [Span(m.start(1), m.end(1), "adresse") for m in STREET_CUE_RE.finditer(text)]
+    spans += [Span(m.start(), m.end(), "e-post") for m in OBFUSCATED_EMAIL_RE.finditer(text)]
+    spans += [Span(m.start(), m.end(), "brukernavn") for m in HANDLE_RE.finditer(text)]
+    for m in HANDLE_CUE_RE.finditer(text):
+        handle = m.group(3)
+        handle_like = m.group(1) or any(c.isdigit() or c in "_." for c in handle)
+        if handle_like and handle.lower() not in NOT_NAMES:
+            spans.append(Span(m.start(3), m.end(3), "brukernavn"))
+    return spans
+
+
+def _is_ip(candidate: str, version: int) -> bool:
+    try:
+        return ipaddress.ip_address(candidate).version == version
+    except ValueError:
+        return False
+
+
 def _name_spans(text: str) -> list[Span]:
     spans: list[Span] = []
     for regex, allow_lower in ((LOWER_NAME_CUE_RE, True), (REL_NAME_CUE_RE, False)):
@@ -439,7 +604,9 @@ def find(text: str) -> list[Span]:
         candidates += _number_spans(text)
         candidates += [Span(m.start(), m.end(), "adresse") for m in ADDRESS_RE.finditer(text)]
         candidates += _postcode_spans(text)
+    candidates += _other_spans(text)
     candidates += _name_spans(text)
+    candidates += _full_name_spans(text)
     candidates.sort(key=lambda s: (s.start, -(s.end - s.start)))
     result: list[Span] = []
     last_end = 0
@@ -469,6 +636,7 @@ def redact(text: str) -> str:
     if not isinstance(text, str):
         return ""
     try:
+        text = normalise(text)
         for _ in range(4):  # replacing can, rarely, expose a new match; stop at a fixed point
             spans = find(text)
             if not spans:
