@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import html
+import ipaddress
 import json
 import logging
 import os
@@ -16,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import aiohttp.web_response
+import yaml
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
@@ -28,6 +32,16 @@ OPENAPI = STATIC.parent.parent / "docs" / "openapi.yaml"
 MAX_MESSAGE_CHARS = 1000
 MAX_BODY_BYTES = 16 * 1024
 SENDER_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+DOMAIN = STATIC.parent.parent / "domain.yml"
+# Rasa's command syntax: /intent, optionally @confidence and {"entity": "value"}.
+COMMAND_RE = re.compile(r"^/+\s*([^\s{@/]*)(?:@[0-9.]*)?\s*(?:\{.*\})?\s*$", re.DOTALL)
+# Parts of a conversation id that make it personal: a word pair («kari_nordmann_1990») or a
+# phone number on its own («4791234567», «004791234567»). Random ids (the widget's: 24 random
+# characters of [A-Za-z0-9_-]) have neither, but for one in millions.
+ID_WORD_RE = re.compile(r"^[A-Za-z][a-z]{2,}$")
+# The Server header names no software or version (aiohttp sets its own in every response,
+# including the ones it writes itself for malformed HTTP).
+aiohttp.web_response.SERVER_SOFTWARE = "vonr"  # type: ignore[attr-defined]
 # Where the quick exit goes (the widget's data-exit-url on our own pages); EXIT_URL overrides.
 DEFAULT_EXIT_URL = "https://www.yr.no"
 log = logging.getLogger("vonr.gateway")
@@ -50,17 +64,65 @@ def text(key: str, **fmt: Any) -> str:
     return registry.load().render(blocks()["gateway"][key].format(**fmt))
 
 
-def helpline_card(sender: str = "") -> list[dict[str, Any]]:
+def call_buttons() -> list[dict[str, str]]:
     reg = registry.load()
     vo, em = reg["vo_linjen"], reg["police_emergency"]
-    return [{
-        "recipient_id": sender,
-        "text": text("unavailable"),
-        "buttons": [
-            {"title": f"Ring VO-linjen {vo.phone_display}", "payload": f"tel:{vo.phone}"},
-            {"title": f"Ring {em.phone_display}", "payload": f"tel:{em.phone}"},
-        ],
-    }]
+    return [
+        {"title": f"Ring VO-linjen {vo.phone_display}", "payload": f"tel:{vo.phone}"},
+        {"title": f"Ring {em.phone_display}", "payload": f"tel:{em.phone}"},
+    ]
+
+
+def helpline_card(sender: str = "") -> list[dict[str, Any]]:
+    return [{"recipient_id": sender, "text": text("unavailable"), "buttons": call_buttons()}]
+
+
+@functools.lru_cache(maxsize=1)
+def button_payloads() -> frozenset[str]:
+    """The commands a message may be: the payloads of the domain's own buttons."""
+    domain = yaml.safe_load(DOMAIN.read_text(encoding="utf-8")) or {}
+    render = registry.load().render
+    return frozenset(
+        render(str(button["payload"]))
+        for variations in (domain.get("responses") or {}).values()
+        for variation in variations or []
+        for button in (variation.get("buttons") or [])
+        if str(button.get("payload", "")).startswith("/")
+    )
+
+
+def as_text(message: str) -> str:
+    """A message as Rasa may see it. One of our buttons' payloads passes as the command it is;
+    anything else that starts with "/" would make Rasa skip the NLU and the crisis check and
+    take the intent and entities as written («/restart», «/inform{"navn": "..."}»), so it is
+    made text: the slash goes, and so does the entity JSON (a value in it, in lower case, is
+    not something the redactor can recognise as a name)."""
+    if message in button_payloads():
+        return message
+    if message.startswith("/"):
+        command = COMMAND_RE.match(message)
+        message = command.group(1).replace("_", " ") if command else message.lstrip("/ ")
+    return redact.redact(message)
+
+
+def personal_sender(sender: str) -> bool:
+    """Whether a conversation id carries personal data: what the redactor finds in it, a phone
+    or identity number made only of digits, or two words in a row (a name)."""
+    if sender.isdigit() or any(redact.redact(p) != p for p in [sender, *sender.split("_")]):
+        return True  # "_" is a word character, so the redactor sees «kari_91234567» as one word
+    parts = re.split(r"[_-]", sender)
+    pairs = zip(parts, parts[1:], strict=False)
+    return any(ID_WORD_RE.match(a) and ID_WORD_RE.match(b) for a, b in pairs)
+
+
+def is_loopback(request: web.Request) -> bool:
+    """A request from this machine that no proxy forwarded."""
+    if any(h in request.headers for h in ("Forwarded", "X-Forwarded-For", "X-Real-IP")):
+        return False
+    try:
+        return ipaddress.ip_address(request.remote or "").is_loopback
+    except ValueError:
+        return False
 
 
 HTTP_ERRORS = {404: "not_found", 405: "not_allowed", 413: "too_long"}
@@ -118,11 +180,14 @@ async def webhook(request: web.Request) -> web.StreamResponse:
     sender, message = body.get("sender"), body.get("message")
     # A conversation id is random; one that carries personal data (a phone number, say) is
     # refused, never forwarded or echoed.
-    valid = isinstance(sender, str) and SENDER_RE.match(sender) is not None
-    if not valid or redact.redact(sender) != sender:
+    if not isinstance(sender, str) or SENDER_RE.match(sender) is None:
         return error(400, "bad_sender")
+    if personal_sender(sender):
+        return error(400, "personal_sender")
     if not isinstance(message, str):
         return error(400, "bad_message")
+    # Normalised first, so a full-width "／" cannot become a command after the checks below.
+    message = redact.normalise(message)
     message = "".join(ch for ch in message if ch.isprintable() or ch in "\n\t").strip()
     if not message:
         return error(400, "empty")
@@ -131,9 +196,12 @@ async def webhook(request: web.Request) -> web.StreamResponse:
     limiter: RateLimiter = app["per_conversation"]
     clients: RateLimiter = app["per_client"]
     if not limiter.allow(sender) or not clients.allow(clients.client_key(request.remote or "")):
-        return error(429, "too_many")
-    if not message.startswith("/"):  # a button payload skips redaction and NLU
-        message = redact.redact(message)
+        # The helpline numbers and call buttons, as on the card when Rasa cannot answer.
+        return web.json_response({"error": text("too_many"), "buttons": call_buttons()},
+                                 status=429)
+    message = as_text(message)
+    if not message:
+        return error(400, "empty")
     payload = {"sender": sender, "message": message}
     try:
         async with app["session"].post(
@@ -157,7 +225,10 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
+    """What the product depends on, for this machine's monitoring and logged-in staff only."""
     app = request.app
+    if not is_loopback(request) and not staff.logged_in(request):
+        return error(404, "not_found")
     checks = {"rasa": app["rasa_url"] + "/", "actions": app["actions_url"] + "/health"}
     results: dict[str, bool] = {}
     for name, url in checks.items():

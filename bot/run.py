@@ -23,7 +23,8 @@ def commands(
 ) -> dict[str, list[str]]:
     py = sys.executable
     return {
-        "actions": [py, "-m", "rasa_sdk", "--actions", "actions", "--port", str(ports["actions"])],
+        "actions": [py, "-m", "bot.actions_server", "--actions", "actions",
+                    "--port", str(ports["actions"])],
         "rasa": [py, "-m", "rasa", "run", "--model", str(model), "--port", str(ports["rasa"]),
                  "--interface", "127.0.0.1", "--endpoints", endpoints or endpoints_file(),
                  "--credentials", "credentials.yml"],

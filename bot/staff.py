@@ -5,11 +5,15 @@ with presentation attributes only), CSV and Rasa-story exports, and two public e
 may call: POST /events/exit and POST /events/feedback ({"helpful": true|false}), counted per day.
 
 Access: a password whose scrypt hash is in STAFF_PASSWORD_HASH (`python -m bot.staff hash` makes
-one). There is no default password; without the variable the pages explain how to set one. Logins
-are limited per client (a keyed hash of the address, in memory) and locked for 15 minutes after 5
-failures. A session is a random token in the `vonr_staff` cookie (HttpOnly, SameSite=Strict,
-Secure except on localhost, Path=/staff), known server-side only as its SHA-256 and held in
-memory, so a gateway restart logs everyone out. It is the only cookie the product sets.
+one). There is no default password; without the variable the pages explain how to set one. Login
+attempts share one budget, whatever address they come from (behind an ingress every address is
+the ingress's): they are checked one at a time, and after a few wrong ones each check waits a
+delay that doubles with every further wrong one in the last 15 minutes, up to a few seconds. No
+one is locked out: the right password is always checked, after at most that delay for each
+attempt queued before it (at most MAX_PENDING). A session is a random token in the `vonr_staff`
+cookie (HttpOnly, SameSite=Strict, Secure except on localhost, Path=/staff), known server-side
+only as its SHA-256 and held in memory, so a gateway restart logs everyone out. It is the only
+cookie the product sets.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import os
 import secrets
 import sys
 import time
-from collections import defaultdict, deque
+from collections import deque
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -37,9 +41,11 @@ from bot.ratelimit import RateLimiter
 
 STATIC = Path(__file__).resolve().parent / "static"
 COOKIE = "vonr_staff"
-MAX_FAILURES = 5
-LOCKOUT_SECONDS = 15 * 60
-ATTEMPTS_PER_MINUTE = 10
+FAILURE_WINDOW_SECONDS = 15 * 60
+FREE_FAILURES = 3  # wrong passwords (typos) before any delay
+BASE_DELAY = 0.25
+MAX_DELAY = 4.0  # at most 900 guesses an hour, globally
+MAX_PENDING = 16  # attempts waiting for their check; more get a 429 for a moment
 SESSION_IDLE_SECONDS = 60 * 60
 SESSION_MAX_SECONDS = 12 * 60 * 60
 SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
@@ -48,7 +54,7 @@ EVENT_BODY_BYTES = 1024
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 PERIODS = (7, 30, 90, 365)
 CRISIS_LABELS = {"acute": "Akutt fare", "suicide": "Selvmordsfare", "child": "Barn i fare",
-                 "trafficking": "Menneskehandel"}
+                 "trafficking": "Menneskehandel", "harm_others": "Fare for å skade andre"}
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -81,61 +87,47 @@ def verify(password: str, stored: tuple[bytes, bytes]) -> bool:
     return hmac.compare_digest(digest, expected)
 
 
-# ---- sessions and lockout, in memory -----------------------------------------------------------
+# ---- sessions and the login budget, in memory ---------------------------------------------------
 
 class Auth:
     def __init__(self) -> None:
-        self.key = secrets.token_bytes(32)
         self.sessions: dict[str, tuple[float, float]] = {}  # sha256(token) -> (created, expires)
-        self.failures: dict[str, deque[float]] = defaultdict(deque)
-        self.attempts: dict[str, deque[float]] = defaultdict(deque)
-        self.locked: dict[str, float] = {}
+        self.failures: deque[float] = deque()  # times of wrong passwords, all addresses
+        self.next_check = 0.0  # monotonic time before which no password is checked
+        self.pending = 0
+        self.turn = asyncio.Lock()  # first come, first checked
 
-    def client(self, request: web.Request) -> str:
-        address = (request.remote or "").encode()
-        return hmac.new(self.key, address, hashlib.sha256).hexdigest()[:24]
+    def recent_failures(self, now: float) -> int:
+        while self.failures and self.failures[0] <= now - FAILURE_WINDOW_SECONDS:
+            self.failures.popleft()
+        return len(self.failures)
 
-    @staticmethod
-    def _window(q: deque[float], seconds: float, now: float) -> deque[float]:
-        while q and q[0] <= now - seconds:
-            q.popleft()
-        return q
+    def delay(self, now: float) -> float:
+        """The wait after a wrong password: none for the first few, then doubling, capped."""
+        over = self.recent_failures(now) - FREE_FAILURES
+        return 0.0 if over < 0 else min(MAX_DELAY, BASE_DELAY * 2 ** min(over, 16))
 
-    def locked_out(self, client: str) -> bool:
-        until = self.locked.get(client)
-        if until is None:
-            return False
-        if time.monotonic() >= until:
-            del self.locked[client]
-            self.failures.pop(client, None)
-            return False
-        return True
-
-    def attempt_allowed(self, client: str) -> bool:
-        now = time.monotonic()
-        q = self._window(self.attempts[client], 60, now)
-        if len(q) >= ATTEMPTS_PER_MINUTE:
-            return False
-        q.append(now)
-        return True
-
-    def fail(self, client: str) -> None:
-        now = time.monotonic()
-        q = self._window(self.failures[client], LOCKOUT_SECONDS, now)
-        q.append(now)
-        if len(q) >= MAX_FAILURES:
-            self.locked[client] = now + LOCKOUT_SECONDS
-        self._prune(now)
-
-    def succeed(self, client: str) -> None:
-        self.failures.pop(client, None)
-
-    def _prune(self, now: float) -> None:
-        if len(self.failures) + len(self.attempts) < 20_000:
-            return
-        for table, seconds in ((self.failures, LOCKOUT_SECONDS), (self.attempts, 60)):
-            for k in [k for k, q in table.items() if not self._window(q, seconds, now)]:
-                del table[k]
+    async def check(self, password: str | None, stored: tuple[bytes, bytes]) -> bool | None:
+        """Whether `password` is right, checked in turn after the current back-off; None when
+        MAX_PENDING attempts are already waiting (ask again in a moment)."""
+        if self.pending >= MAX_PENDING:
+            return None
+        self.pending += 1
+        try:
+            async with self.turn:
+                wait = self.next_check - time.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                ok = (isinstance(password, str) and 0 < len(password) <= MAX_PASSWORD_CHARS
+                      and await asyncio.to_thread(verify, password, stored))
+                now = time.monotonic()
+                if ok:
+                    return True
+                self.failures.append(now)
+                self.next_check = now + self.delay(now)
+                return False
+        finally:
+            self.pending -= 1
 
     @staticmethod
     def _id(token: str) -> str:
@@ -167,6 +159,13 @@ class Auth:
     def end(self, token: str | None) -> None:
         if token:
             self.sessions.pop(self._id(token), None)
+
+
+def logged_in(request: web.Request) -> bool:
+    """Whether the request carries a valid staff session (the gateway's /readyz asks)."""
+    auth: Auth | None = request.app.get("staff_auth")
+    return (configured_hash() is not None and auth is not None
+            and auth.valid(request.cookies.get(COOKIE)))
 
 
 def is_local(request: web.Request) -> bool:
@@ -375,12 +374,26 @@ def legend() -> str:
 
 # ---- handlers ------------------------------------------------------------------------------------
 
+class BadPeriod(Exception):
+    """`dager` is not one of PERIODS."""
+
+
 def get_days(request: web.Request) -> int:
-    try:
-        days = int(request.query.get("dager", "30"))
-    except ValueError:
-        days = 30
-    return max(1, min(days, flows.retention_days()))
+    """One of the fixed PERIODS: totals over any number of days would give a small day's count
+    away as the difference between two neighbouring periods."""
+    raw = request.query.get("dager", "30")
+    if not raw.isdigit() or int(raw) not in PERIODS:
+        raise BadPeriod(raw)
+    return int(raw)
+
+
+def bad_period(html_page: bool) -> web.Response:
+    allowed = ", ".join(str(d) for d in PERIODS)
+    message = f"Ugyldig periode. Velg dager={allowed}."
+    if html_page:
+        return page("Ugyldig periode", f'<p class="error" role="alert">{esc(message)}</p>'
+                    + period_links("/staff", 30), status=400)
+    return web.Response(status=400, text=message + "\n", content_type="text/plain")
 
 
 def login_required(html_page: bool = True) -> Callable[[Handler], Handler]:
@@ -394,7 +407,10 @@ def login_required(html_page: bool = True) -> Callable[[Handler], Handler]:
                     return redirect("/staff/login")
                 return web.Response(status=401, text="Logg inn på /staff/login.\n",
                                     headers={"WWW-Authenticate": 'Cookie realm="staff"'})
-            return await handler(request)
+            try:
+                return await handler(request)
+            except BadPeriod:
+                return bad_period(html_page)
 
         return inner
 
@@ -526,25 +542,16 @@ async def login_post(request: web.Request) -> web.Response:
     if stored is None:
         return setup_page()
     auth: Auth = request.app["staff_auth"]
-    client = auth.client(request)
-    if auth.locked_out(client):
-        return login_page("For mange mislykkede forsøk. Prøv igjen om 15 minutter.", 429)
-    if not auth.attempt_allowed(client):
-        return login_page("For mange forsøk. Vent litt og prøv igjen.", 429)
     if not same_origin(request):
         return login_page("Innloggingen må sendes fra denne siden.", 403)
     form = await request.post()
     password = form.get("password")
-    if not isinstance(password, str) or not password or len(password) > MAX_PASSWORD_CHARS:
-        ok = False
-    else:
-        ok = await asyncio.to_thread(verify, password, stored)
+    ok = await auth.check(password if isinstance(password, str) else None, stored)
+    if ok is None:
+        return login_page("Mange prøver å logge inn akkurat nå. Prøv igjen om noen sekunder.",
+                          429)
     if not ok:
-        auth.fail(client)
-        if auth.locked_out(client):
-            return login_page("For mange mislykkede forsøk. Prøv igjen om 15 minutter.", 429)
         return login_page("Feil passord.", 401)
-    auth.succeed(client)
     response = redirect("/staff")
     set_session_cookie(request, response, auth.new_session())
     return response

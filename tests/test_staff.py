@@ -4,6 +4,7 @@ the pages and exports show with small counts as "<5", and the flow store holds n
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import subprocess
@@ -165,22 +166,43 @@ async def test_cross_site_login_is_refused(client: TestClient) -> None:
     assert resp.status == 403 and "Set-Cookie" not in resp.headers
 
 
-async def test_lockout_after_five_failures(client: TestClient) -> None:
-    statuses = [(await login(client, f"feil {i}")).status for i in range(staff.MAX_FAILURES)]
-    assert statuses == [401] * (staff.MAX_FAILURES - 1) + [429]
-    resp = await login(client)  # even the right password, for 15 minutes
-    assert resp.status == 429 and "Set-Cookie" not in resp.headers
-    assert "15 minutter" in await resp.text()
-
-
-async def test_lockout_expires(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    for i in range(staff.MAX_FAILURES):
-        await login(client, f"feil {i}")
+async def test_wrong_passwords_cost_growing_delay_but_never_lock_out(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(staff, "BASE_DELAY", 0.05)
+    monkeypatch.setattr(staff, "MAX_DELAY", 0.8)
+    took = []
+    for i in range(staff.FREE_FAILURES + 6):
+        start = time.monotonic()
+        assert (await login(client, f"feil {i}")).status == 401
+        took.append(time.monotonic() - start)
     auth: staff.Auth = client.server.app["staff_auth"]
-    assert auth.locked and not any(len(k) < 20 for k in auth.locked)  # keyed hashes only
-    assert "127.0.0.1" not in repr(vars(auth))
-    real = time.monotonic
-    monkeypatch.setattr(staff.time, "monotonic", lambda: real() + staff.LOCKOUT_SECONDS + 1)
+    assert auth.recent_failures(time.monotonic()) == staff.FREE_FAILURES + 6
+    # Free attempts first, then each one waits for the back-off the one before it set.
+    assert max(took[: staff.FREE_FAILURES + 1]) < 0.5
+    assert took[-1] >= 0.75 and took[-1] > took[staff.FREE_FAILURES + 1]
+    # The right password is still checked, after at most the capped delay: no lockout.
+    start = time.monotonic()
+    resp = await login(client)
+    assert resp.status == 302 and staff.COOKIE in resp.headers["Set-Cookie"]
+    assert time.monotonic() - start < staff.MAX_DELAY + 1
+    assert "127.0.0.1" not in repr(vars(auth))  # no address kept at all
+
+
+async def test_the_budget_is_global_and_a_flood_gets_429_not_a_lockout(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Behind an ingress every client has the same address, and a guesser may use many: the
+    budget is one for all, and an overflow is told to come back in seconds, not minutes."""
+    monkeypatch.setattr(staff, "FREE_FAILURES", 0)
+    monkeypatch.setattr(staff, "BASE_DELAY", 0.3)
+    monkeypatch.setattr(staff, "MAX_DELAY", 0.3)
+    monkeypatch.setattr(staff, "MAX_PENDING", 3)
+    auth: staff.Auth = client.server.app["staff_auth"]
+    auth.next_check = time.monotonic() + 1.0  # as after a wrong attempt: all six arrive waiting
+    flood = [login(client, f"feil {i}", {"X-Forwarded-For": f"198.51.100.{i}"}) for i in range(6)]
+    statuses = sorted([r.status for r in await asyncio.gather(*flood)])
+    assert statuses.count(401) == 3 and statuses.count(429) == 3, statuses
     resp = await login(client)
     assert resp.status == 302
 
@@ -231,7 +253,8 @@ async def test_events_are_rate_limited(client: TestClient) -> None:
 
 GREETERS = [f"staff-e2e-greet-{i:04d}-abcdef" for i in range(6)]
 CRISIS = [f"staff-e2e-crisis-{i:04d}-abcdef" for i in range(2)]
-PLANTED_SENDER = "staff-e2e-planted-sender-0001"
+PLANTED_SENDER = "staff-e2e-planted-0001-sender"
+TYPED_SENDER = "staff-e2e-typed-0001-commands"
 PLANTED = "Zyxwvut Blåbærsyltetøy"
 
 
@@ -261,16 +284,20 @@ def test_end_to_end_counts_are_shown_and_private(flows_stack: Stack) -> None:
         replies = say(flows_stack, sender, "han har en kniv og sier han skal drepe meg")
         assert any("112" in r.get("text", "") for r in replies)
     say(flows_stack, PLANTED_SENDER, f"mitt hemmelige ord er {PLANTED} 41234567")
+    # Typed, not our buttons: text, so no restart (which would begin a second conversation).
+    for typed in ("hei", "/restart", "/restart"):
+        say(flows_stack, TYPED_SENDER, typed)
     store = flows.SQLiteStore(store_path)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        if flows.report(store, 1).total(flows.CONVERSATIONS) >= 9:
+        if flows.report(store, 1).total(flows.CONVERSATIONS) >= 10:
             break
         time.sleep(0.5)
     rep = flows.report(store, 1)
-    assert rep.total(flows.CONVERSATIONS) == 9
+    assert rep.total(flows.CONVERSATIONS) == 10
+    assert rep.total(flows.INTENT, "restart") == 0
     greets = rep.total(flows.INTENT, "greet")
-    assert greets >= 6
+    assert greets >= 7
     assert rep.total(flows.CRISIS, "acute") == 2 and rep.total(flows.ESCALATION, "acute") == 2
 
     # No message text, no conversation id anywhere in the flow store.
@@ -289,16 +316,20 @@ def test_end_to_end_counts_are_shown_and_private(flows_stack: Stack) -> None:
     assert resp.status_code == 302 and staff.COOKIE in web.cookies
 
     page = web.get(base + "/staff").text
-    assert "<dt>Samtaler</dt><dd>9</dd>" in page
+    assert "<dt>Samtaler</dt><dd>10</dd>" in page
     assert f"<tr><td>greet</td><td class=\"n\">{greets}</td></tr>" in page
     assert '<tr><td>Akutt fare</td><td class="n">&lt;5</td><td class="n">&lt;5</td>' in page
     flow = web.get(base + "/staff/flyt").text
     assert "<svg" in flow and "utter_greet" in flow and "crisis_acute" not in flow
 
-    rows = list(csv.reader(io.StringIO(web.get(base + "/staff/export.csv?dager=1").text)))
+    for bad in ("1", "8", "29", "-7", "x", "7.0"):  # fixed windows only
+        resp = web.get(base + f"/staff/export.csv?dager={bad}")
+        assert resp.status_code == 400 and "dager=7, 30, 90, 365" in resp.text, bad
+        assert web.get(base + f"/staff?dager={bad}").status_code == 400
+    rows = list(csv.reader(io.StringIO(web.get(base + "/staff/export.csv?dager=7").text)))
     assert rows[0] == ["dag", "måling", "nøkkel", "antall"]
     cells = {(r[1], r[2]): r[3] for r in rows[1:]}
-    assert cells[(flows.CONVERSATIONS, flows.TOTAL)] == "9"
+    assert cells[(flows.CONVERSATIONS, flows.TOTAL)] == "10"
     assert cells[(flows.INTENT, "greet")] == str(greets)
     assert cells[(flows.PATH, "greet > utter_greet")] == "6"
     assert cells[(flows.CRISIS, "acute")] == "<5"
