@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -12,8 +13,21 @@ from bot import registry
 from bot.nlg import blocks
 
 
-def status_lines(now: datetime | None = None) -> list[str]:
-    """One line per helpline and chat in `status.lines`: open now, closed, or hours unknown."""
+def had_crisis(events: Iterable[dict[str, Any]]) -> bool:
+    """A real (not negated) crisis in this conversation: the same test as bot.nlg.had_crisis,
+    on the event dicts the action server receives."""
+    for event in events:
+        if event.get("event") == "user":
+            crisis = (event.get("parse_data") or {}).get("crisis") or {}
+            if crisis.get("categories") and not crisis.get("negated"):
+                return True
+    return False
+
+
+def status_lines(now: datetime | None = None, crisis_before: bool = False) -> list[str]:
+    """One line per helpline and chat in `status.lines`: open now, closed, or hours unknown;
+    then the VO-linjen offer, and the emergency line after a crisis (as the NLG adds them to
+    informational answers, which this reply does not pass through)."""
     reg, t = registry.load(), blocks()["status"]
     lines = [t["intro"]]
     for rid in t["lines"]:
@@ -29,7 +43,18 @@ def status_lines(now: datetime | None = None) -> list[str]:
             ]
             lines.append(t[state].format(**chat_fields))
     lines.append(blocks()["footer_vo_linjen"])
+    if crisis_before:
+        lines.append(blocks()["footer_emergency"])
     return [reg.render(line) for line in lines]
+
+
+def status_buttons(crisis_before: bool = False) -> list[dict[str, str]]:
+    """A call button for VO-linjen, and for the emergency number after a crisis."""
+    reg, t = registry.load(), blocks()["status"]
+    ids = ["vo_linjen", "police_emergency"] if crisis_before else ["vo_linjen"]
+    return [
+        {"title": reg.render(t["call"][rid]), "payload": f"tel:{reg[rid].phone}"} for rid in ids
+    ]
 
 
 class ActionHelplineStatus(Action):
@@ -41,5 +66,8 @@ class ActionHelplineStatus(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        dispatcher.utter_message(text="\n".join(status_lines()))
+        crisis = had_crisis(tracker.events)
+        dispatcher.utter_message(
+            text="\n".join(status_lines(crisis_before=crisis)), buttons=status_buttons(crisis)
+        )
         return []

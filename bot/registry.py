@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import date, datetime, time
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import holidays
 import yaml
 
 REGISTRY_PATH = Path(__file__).resolve().parent.parent / "data" / "helplines.yml"
 PLACEHOLDER = re.compile(r"\[\[([a-z0-9_]+)(?:\.([a-z_]+))?\]\]")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+HOLIDAY = "holiday"  # optional key in structured hours: the span on Norwegian public holidays
 
 
 class RegistryError(ValueError):
@@ -55,13 +57,35 @@ def format_phone(digits: str) -> str:
     return digits
 
 
+@lru_cache(maxsize=8)
+def _norwegian_holidays(year: int) -> holidays.HolidayBase:
+    # Sundays are not counted as holidays here: a Sunday is handled by the `sun` span.
+    return holidays.Norway(years=year, include_sundays=False, language="no")
+
+
+def public_holiday(day: date) -> str | None:
+    """The name of the Norwegian public holiday (helligdag or 1 and 17 May) on `day`, if any."""
+    return _norwegian_holidays(day.year).get(day)
+
+
 def is_open(hours: Any, now: datetime | None = None, tz: str = "Europe/Oslo") -> bool | None:
+    """Open now by structured hours. On a Norwegian public holiday the `holiday` span applies
+    where the registry gives one; otherwise a weekday-only service is closed, and a service that
+    also opens at weekends is unknown (its holiday hours are not verified)."""
     if hours == "always":
         return True
     if not isinstance(hours, dict):
         return None
     now = (now or datetime.now(ZoneInfo(tz))).astimezone(ZoneInfo(tz))
-    span = hours.get(DAYS[now.weekday()])
+    if public_holiday(now.date()):
+        if HOLIDAY in hours:
+            span = hours[HOLIDAY]
+        elif any(hours.get(day) for day in ("sat", "sun")):
+            return None
+        else:
+            return False
+    else:
+        span = hours.get(DAYS[now.weekday()])
     if not span:
         return False
     start, end = (time.fromisoformat(t) for t in span)

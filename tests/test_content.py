@@ -1,5 +1,6 @@
-"""Walks every answer the bot can give: placeholders resolve, informational answers offer
-VO-linjen, every phone number shown is in the registry, and no number is typed outside it."""
+"""Walks every answer the bot can give: placeholders resolve, every reply offers VO-linjen,
+every phone number shown is in the registry (other figures only where sources.yml names their
+seed), and no number is typed outside it."""
 
 from __future__ import annotations
 
@@ -16,6 +17,9 @@ ROOT = Path(__file__).resolve().parent.parent
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
 RESPONSES: dict[str, list[dict[str, Any]]] = DOMAIN["responses"]
 INTENTS = set(DOMAIN["intents"]) | {"nlu_fallback"}
+SOURCES = yaml.safe_load((ROOT / "data" / "content" / "sources.yml").read_text(encoding="utf-8"))
+FIGURES: dict[str, dict[str, str]] = SOURCES.get("figures") or {}
+SEEDS = ROOT.parent / "shared" / "seeds"
 NUMBER_RE = re.compile(r"(?<![\d.])(?:\+47 ?)?\d(?:[ ]?\d){2,10}(?![\d])")
 INFO = tuple(n for n in RESPONSES if n.startswith(nlg.INFO_PREFIXES))
 
@@ -44,7 +48,8 @@ def test_every_response_renders_with_registry_numbers_only(
     text, buttons = rendered(name, variation)
     assert "[[" not in text
     numbers = registry.load().numbers()
-    assert shown_numbers(text) <= numbers, f"{name}: numbers not in the registry"
+    figures = set(FIGURES.get(name, {}))  # counts from a seed, e.g. "1600–2000 voksne"
+    assert shown_numbers(text) <= numbers | figures, f"{name}: numbers not in the registry"
     for btn in buttons:
         payload = btn["payload"]
         if payload.startswith("tel:"):
@@ -61,6 +66,64 @@ def test_informational_answers_offer_vo_linjen_and_stay_short(name: str) -> None
         assert "VO-linjen" in text and vo in text
         words = len(registry.load().render(variation["text"]).split())
         assert words <= 80, f"{name}: {words} words"
+
+
+VO = registry.load()["vo_linjen"]
+# Replies that need not name VO-linjen themselves, and why (checked by
+# test_safety_check_follows_a_reply_that_offers_vo_linjen): utter_check_safe ("Er du trygg akkurat
+# nå?") is sent only right after a crisis reply that names it; utter_not_safe answers "nei" to
+# that question or to the maybe tier's, whose reply names it.
+FOLLOWS_VO = {"utter_check_safe", "utter_not_safe"}
+
+
+def offers_vo_linjen(text: str, buttons: list[dict[str, str]]) -> bool:
+    """The text names VO-linjen with its number, or a button calls it (`tel:[[vo_linjen.tel]]`)."""
+    return ("VO-linjen" in text and str(VO.phone_display) in text) or any(
+        b["payload"] == f"tel:{VO.phone}" for b in buttons)
+
+
+@pytest.mark.parametrize(("name", "i", "variation"),
+                         [v for v in variations() if v[0] not in FOLLOWS_VO],
+                         ids=[f"{n}[{i}]" for n, i, _ in variations() if n not in FOLLOWS_VO])
+def test_every_reply_offers_vo_linjen(name: str, i: int, variation: dict[str, Any]) -> None:
+    assert offers_vo_linjen(*rendered(name, variation)), (
+        f"{name}[{i}] does not offer VO-linjen: add [[vo_linjen]] or a tel:[[vo_linjen.tel]] button"
+    )
+
+
+@pytest.mark.parametrize("category", [k for k in nlg.blocks()["crisis_en"] if k != "check_safe"])
+def test_english_crisis_replies_offer_vo_linjen(category: str) -> None:
+    name = f"utter_crisis_{category}"
+    text, emergency = nlg.compose(name, RESPONSES[name][0]["text"],
+                                  {"lang": "en", "categories": [category]}, False)
+    assert emergency and offers_vo_linjen(registry.load().render(text), [])
+
+
+def test_safety_check_follows_a_reply_that_offers_vo_linjen() -> None:
+    rules = [r for p in (ROOT / "data" / "rules").glob("*.yml")
+             for r in yaml.safe_load(p.read_text(encoding="utf-8")).get("rules") or []]
+    sent_after = []
+    for rule in rules:
+        steps = rule["steps"]
+        for k, step in enumerate(steps):
+            if step.get("action") == "utter_check_safe" and k > 0:  # k == 0: a rule's condition
+                before = steps[k - 1].get("action")
+                assert before, f"{rule['rule']}: utter_check_safe without a reply before it"
+                for variation in RESPONSES[before]:
+                    assert offers_vo_linjen(*rendered(before, variation)), before
+                sent_after.append(before)
+            if step.get("action") == "utter_not_safe":
+                assert [s.get("action") or s.get("intent") for s in steps[k - 2 : k]] == [
+                    "utter_check_safe", "deny"], rule["rule"]
+    assert sent_after, "no rule sends utter_check_safe"
+    # The maybe tier asks the same question; its reply is a response (offers VO-linjen, above)
+    # or the fallback below, and "nei" to it becomes utter_not_safe (bot/nlg.py).
+    assert nlg.SAFETY_ANSWERS["utter_deny"] == "utter_not_safe"
+    for block in ("maybe", "maybe_en"):
+        assert offers_vo_linjen(registry.load().render(nlg.blocks()[block]["fallback"]), [])
+    text, _ = nlg.compose("utter_greet", RESPONSES["utter_greet"][0]["text"], {"maybe": ["acute"]},
+                          False)
+    assert offers_vo_linjen(registry.load().render(text), [])
 
 
 def test_every_informational_intent_has_an_answer_and_a_rule() -> None:
@@ -94,7 +157,27 @@ def test_every_answer_has_a_source() -> None:
     for name in INFO:
         assert sources.get(name), f"{name} has no source"
         for ref in sources[name]:
-            assert ref.startswith(("seed:", "facts:")) or ref in reg.resources, ref
+            if ref.startswith("page:"):
+                assert (ROOT / "bot" / "static" / ref[5:]).is_file(), ref
+            else:
+                assert ref.startswith(("seed:", "facts:")) or ref in reg.resources, ref
+
+
+def test_figures_are_in_their_seed_and_cited() -> None:
+    """A figure shown in an answer (not a phone number) appears in the seed named for it, and
+    that seed is among the answer's sources."""
+    sources = SOURCES["sources"]
+    assert FIGURES, "sources.yml lists no figures"
+    for name, figures in FIGURES.items():
+        assert name in RESPONSES, name
+        for figure, ref in figures.items():
+            assert ref in sources[name], f"{name}: {ref} is not among its sources"
+            assert any(figure in shown_numbers(rendered(name, v)[0]) for v in RESPONSES[name]), (
+                f"{name} does not show {figure}: remove it from figures")
+            if not SEEDS.is_dir():
+                pytest.skip(f"{SEEDS} is not here")
+            (seed,) = SEEDS.glob(ref.removeprefix("seed:") + "_*.txt")
+            assert figure in re.findall(r"\d+", seed.read_text(encoding="utf-8")), (name, ref)
 
 
 def _number_patterns() -> list[re.Pattern[str]]:

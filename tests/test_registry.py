@@ -60,3 +60,41 @@ def test_opening_hours() -> None:
     assert reg["alarmtelefonen"].is_open(saturday_late, chat=True) is True
     assert reg["vo_linjen"].is_open(tuesday_noon, chat=True) is None  # hours not known
     assert reg["police"].is_open(tuesday_noon) is None
+
+
+@pytest.mark.parametrize(("day", "name"), [
+    (datetime(2026, 12, 25, 12, 0, tzinfo=OSLO), "Første juledag"),  # a Friday
+    (datetime(2026, 4, 6, 12, 0, tzinfo=OSLO), "Andre påskedag"),  # Easter Monday
+    (datetime(2026, 4, 2, 12, 0, tzinfo=OSLO), "Skjærtorsdag"),
+    (datetime(2026, 5, 14, 12, 0, tzinfo=OSLO), "Kristi himmelfartsdag"),
+    (datetime(2026, 5, 25, 12, 0, tzinfo=OSLO), "Andre pinsedag"),
+    (datetime(2027, 5, 17, 12, 0, tzinfo=OSLO), "Grunnlovsdag"),  # a Monday
+    (datetime(2027, 1, 1, 12, 0, tzinfo=OSLO), "Første nyttårsdag"),
+    (datetime(2027, 5, 1, 12, 0, tzinfo=OSLO), "Arbeidernes dag"),
+])
+def test_public_holidays_close_weekday_only_services(day: datetime, name: str) -> None:
+    reg = registry.load()
+    assert name in (registry.public_holiday(day.date()) or "")
+    assert reg["kompetanseteamet"].is_open(day) is False  # weekdays 09-15, and a holiday
+    assert reg["vo_linjen"].is_open(day) is True  # 24/7
+    # Alarmtelefonen's chat opens every day; its holiday hours are not verified: unknown.
+    assert reg["alarmtelefonen"].is_open(day.replace(hour=17), chat=True) is None
+
+
+def test_ordinary_days_are_not_holidays() -> None:
+    for day in (datetime(2026, 12, 22, 12, 0, tzinfo=OSLO),  # Tuesday before Christmas
+                datetime(2026, 11, 17, 12, 0, tzinfo=OSLO),
+                datetime(2026, 11, 22, 12, 0, tzinfo=OSLO)):  # a Sunday: its span, no holiday
+        assert registry.public_holiday(day.date()) is None
+    assert registry.load()["kompetanseteamet"].is_open(datetime(2026, 12, 22, 12, 0, tzinfo=OSLO))
+
+
+def test_holiday_span_in_the_registry_wins() -> None:
+    hours = {"mon": ["09:00", "15:00"], "holiday": ["10:00", "12:00"]}
+    easter_monday = datetime(2026, 4, 6, 11, 0, tzinfo=OSLO)
+    assert registry.is_open(hours, easter_monday) is True
+    assert registry.is_open(hours, easter_monday.replace(hour=13)) is False
+    assert registry.is_open({**hours, "holiday": None}, easter_monday) is False
+    # Late on 24 December in UTC is already the 25th in Oslo.
+    christmas_utc = datetime(2026, 12, 24, 23, 30, tzinfo=ZoneInfo("UTC"))
+    assert registry.public_holiday(christmas_utc.astimezone(OSLO).date()) == "Første juledag"
