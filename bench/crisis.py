@@ -1,5 +1,12 @@
-"""Crisis detection quality through the real trained model: recall and false-positive rate per
-category on tests/crisis/cases.yml. `python -m bench.crisis [--model PATH]` prints a table."""
+"""Crisis detection quality through the real trained model: per labelled set, recall per category,
+the false-alarm rate, how often the maybe tier spoke, and the misses.
+
+    python -m bench.crisis [--model PATH] [--cases FILE ...]
+
+Without --cases every set in tests/crisis/ is run. A crisis counts as found only when the first
+reply leads with that category's emergency contact (the intent is `crisis_*`, not negated); the
+maybe tier (a safety line before the answer) is counted apart, never as a hit.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +21,9 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-CASES = ROOT / "tests" / "crisis" / "cases.yml"
+CASES_DIR = ROOT / "tests" / "crisis"
+CASES = CASES_DIR / "cases.yml"
+# The categories the labelled sets use (harm_others has no labelled set yet).
 CATEGORIES = ("acute", "suicide", "child", "trafficking")
 
 
@@ -23,6 +32,7 @@ class Result:
     misses: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     totals: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     false_positives: list[str] = field(default_factory=list)
+    maybe: list[str] = field(default_factory=list)  # non-crisis messages given the safety line
     non_crisis: int = 0
     seconds: float = 0.0
 
@@ -56,27 +66,22 @@ async def evaluate(agent: Any, cases_path: Path = CASES) -> Result:
                 result.misses[category].append(case["text"])
     for case in cases["non_crisis"]:
         result.non_crisis += 1
-        if crisis_reply(await agent.parse_message(case["text"])):
+        parse = await agent.parse_message(case["text"])
+        if crisis_reply(parse):
             result.false_positives.append(case["text"])
+        elif (parse.get("crisis") or {}).get("maybe"):
+            result.maybe.append(case["text"])
     result.seconds = time.perf_counter() - started
     return result
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--model", type=Path)
-    parser.add_argument("--cases", type=Path, default=CASES)
-    args = parser.parse_args()
-    from rasa.core.agent import load_agent
-
-    from bot.train import model_path
-
-    agent = asyncio.run(load_agent(model_path=str(args.model or model_path())))
-    result = asyncio.run(evaluate(agent, args.cases))
+def report(name: str, result: Result) -> None:
+    print(f"\n## {name}")
     print(f"{'category':<12} {'cases':>6} {'recall':>8}")
     for category in CATEGORIES:
         print(f"{category:<12} {result.totals[category]:>6} {result.recall(category):>8.1%}")
-    print(f"{'non-crisis':<12} {result.non_crisis:>6} {'FPR':>4} {result.fpr:>5.1%}")
+    print(f"{'non-crisis':<12} {result.non_crisis:>6} {'false alarms':>13} {result.fpr:>5.1%}"
+          f"   maybe tier {len(result.maybe) / max(result.non_crisis, 1):.1%}")
     n = sum(result.totals.values()) + result.non_crisis
     print(f"parse time: {1000 * result.seconds / n:.1f} ms per message over {n} messages")
     for category, texts in result.misses.items():
@@ -84,6 +89,21 @@ def main() -> None:
             print(f"MISS {category}: {text}")
     for text in result.false_positives:
         print(f"FALSE ALARM: {text}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", type=Path)
+    parser.add_argument("--cases", type=Path, action="append")
+    args = parser.parse_args()
+    from rasa.core.agent import load_agent
+
+    from bot.train import model_path
+
+    agent = asyncio.run(load_agent(model_path=str(args.model or model_path())))
+    for path in args.cases or sorted(CASES_DIR.glob("*.yml")):
+        report(path.name, asyncio.run(evaluate(agent, path)))
 
 
 if __name__ == "__main__":

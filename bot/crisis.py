@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 
-CATEGORIES = ("acute", "suicide", "child", "trafficking")  # priority order
+CATEGORIES = ("acute", "suicide", "child", "trafficking", "harm_others")  # priority order
 LEXICON = Path(__file__).resolve().parent.parent / "data" / "lexicon" / "crisis.yml"
 
 # Each Norwegian letter also matches the spellings people use without it.
@@ -51,6 +51,11 @@ class Crisis:
     # and no present cue): a classifier-only claim for these is vetoed. Empty when danger is
     # present.
     calm: tuple[str, ...] = ()
+    # Framed as a joke, dream, fiction, game, sport or school work: the found categories need the
+    # classifier's agreement (bot/crisis_model.py decide).
+    unreal: bool = False
+    # Found only by a `weak` pattern (a broad word): needs the classifier's agreement.
+    weak: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,9 @@ class _Category:
     lemma: _Patterns | None
     descriptive: _Patterns | None  # like `text`, but a habitual description suppresses it
     combos: tuple[tuple[str, ...], ...]
+    # Broad words with everyday senses: a hit needs the classifier's agreement.
+    weak: _Patterns | None = None
+    weak_lemma: _Patterns | None = None
     # Also found when a cue matches and one of its categories was found ("jeg er 14" plus suicide,
     # "datteren min er her" plus acute danger).
     implied: tuple[tuple[str, tuple[str, ...]], ...] = ()
@@ -142,6 +150,8 @@ def _load(path: Path = LEXICON) -> dict[str, Any]:
             _compile(spec.get("lemma"), macros),
             _compile(spec.get("descriptive"), macros),
             combos,
+            _compile(spec.get("weak"), macros),
+            _compile(spec.get("weak_lemma"), macros),
             implied,
         )
     return {
@@ -158,6 +168,7 @@ def _load(path: Path = LEXICON) -> dict[str, Any]:
         "hyperbole": _compile(ctx.get("hyperbole"), macros),
         "habitual": _compile(ctx.get("habitual"), macros),
         "adult": _compile(ctx.get("adult"), macros),
+        "unreal": _compile(ctx.get("unreal"), macros),
         "benign": _compile(ctx.get("benign"), macros),
         "calm_now": _compile(ctx.get("calm_now"), macros),
         "denial": _compile(ctx.get("denial"), macros),
@@ -281,6 +292,7 @@ def detect(text: str, lemmas: Sequence[str] | None = None) -> Crisis:
     )
 
     found: list[str] = []
+    weak: list[str] = []
     for name, cat in categories_spec.items():
         if cat.urgent is not None and cat.urgent.search(norm):
             found.append(name)
@@ -298,6 +310,11 @@ def detect(text: str, lemmas: Sequence[str] | None = None) -> Crisis:
         )
         if hit:
             found.append(name)
+        elif (cat.weak is not None and cat.weak.search(norm)) or (
+            cat.weak_lemma is not None and cat.weak_lemma.search(lemma_str)
+        ):
+            found.append(name)
+            weak.append(name)
 
     for name, cat in categories_spec.items():
         if name not in found and any(
@@ -330,4 +347,6 @@ def detect(text: str, lemmas: Sequence[str] | None = None) -> Crisis:
                 or (c == "suicide" and suicide_denied)
                 or (c == "child" and adult)
             )
-    return Crisis(tuple(found), negated, _language(words), calm)
+    unreal = _LEX["unreal"] is not None and bool(_LEX["unreal"].search(norm))
+    return Crisis(
+        tuple(found), negated, _language(words), calm, unreal, tuple(weak))

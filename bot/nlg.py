@@ -24,7 +24,11 @@ speedups.install_event_lookup()
 
 BLOCKS_PATH = Path(__file__).resolve().parent.parent / "data" / "content" / "blocks.yml"
 INFO_PREFIXES = ("utter_info_", "utter_more_", "utter_help")
+ANSWER_PREFIX = "utter_info_"
 CRISIS_PREFIX = "utter_crisis_"
+FALLBACK_RESPONSES = ("utter_default", "utter_out_of_scope")
+# "Ja" / "Nei" right after the maybe tier asked "Er du trygg akkurat nå?" answer that question.
+SAFETY_ANSWERS = {"utter_affirm": "utter_glad_safe", "utter_deny": "utter_not_safe"}
 
 
 @lru_cache(maxsize=1)
@@ -48,28 +52,56 @@ def had_crisis(tracker: DialogueStateTracker) -> bool:
     return False
 
 
-def compose(name: str, text: str, crisis: dict[str, Any], crisis_before: bool) -> tuple[str, bool]:
-    """The final text of response `name`, and whether to add the emergency button."""
+def asked_if_safe(tracker: DialogueStateTracker) -> bool:
+    """The previous reply was the maybe tier's, which asked "Er du trygg akkurat nå?"."""
+    users = [e for e in reversed(tracker.events) if isinstance(e, UserUttered)]
+    if len(users) < 2:
+        return False
+    before = crisis_of(users[1])
+    return bool(before.get("maybe")) and not before.get("categories")
+
+
+def compose(
+    name: str, text: str, crisis: dict[str, Any], crisis_before: bool, answer: str | None = None
+) -> tuple[str, bool]:
+    """The final text of response `name`, and whether to add the emergency button.
+
+    `answer` is the text of the info answer to the question asked in the same message as a
+    crisis: it follows the crisis reply.
+    """
     b = blocks()
     english = crisis.get("lang") == "en"
     categories = list(crisis.get("categories") or [])
+    maybe = list(crisis.get("maybe") or [])
+    lines = b["crisis_line_en" if english else "crisis_line"]
     parts = [text]
     if name.startswith(CRISIS_PREFIX) and categories:
         primary = name[len(CRISIS_PREFIX) :]
+        if categories[0] in b["crisis_lead"]:  # a category that shares another's path
+            primary = categories[0]
+            parts = [b["crisis_lead"][primary]]
         if english and primary in b["crisis_en"]:
             parts = [b["crisis_en"][primary]]
-        lines = b["crisis_line_en" if english else "crisis_line"]
         parts += [lines[c] for c in categories if c != primary and c in lines]
+        if answer and not english:  # the info answers are in Bokmål only
+            parts.append(answer)
     elif name == "utter_check_safe" and english:
         parts = [b["crisis_en"]["check_safe"]]
     elif crisis.get("negated") and categories:
         # Lowered urgency, never hidden numbers.
-        parts.append(b["crisis_line"]["negated"])
+        parts.append(lines["negated"])
+    elif maybe and not categories and not name.startswith(CRISIS_PREFIX):
+        # The maybe tier: one safety line, the check-in question, then what we can answer
+        # (never the generic "I did not understand" after a risk cue).
+        maybe_block = b["maybe_en" if english else "maybe"]
+        lead = " ".join([*(lines[c] for c in maybe if c in lines), maybe_block["ask"]])
+        parts = [lead, maybe_block["fallback"] if name in FALLBACK_RESPONSES else text]
     if name.startswith(INFO_PREFIXES):
         parts.append(b["footer_vo_linjen"])
         if crisis_before:
             parts.append(b["footer_emergency"])
-    return "\n\n".join(parts), crisis_before or bool(categories and not crisis.get("negated"))
+    emergency = crisis_before or bool(categories and not crisis.get("negated")) or bool(maybe)
+    return "\n\n".join(parts), emergency
 
 
 class RegistryNLG(TemplatedNaturalLanguageGenerator):
@@ -88,14 +120,29 @@ class RegistryNLG(TemplatedNaturalLanguageGenerator):
         output_channel: str,
         **kwargs: Any,
     ) -> dict[str, Any] | None:
+        if utter_action in SAFETY_ANSWERS and asked_if_safe(tracker):
+            utter_action = SAFETY_ANSWERS[utter_action]
         response = await super().generate(utter_action, tracker, output_channel, **kwargs)
         if response is None:
             return None
         crisis = crisis_of(tracker.latest_message)
+        answer = None
+        if utter_action.startswith(CRISIS_PREFIX) and crisis.get("question"):
+            answer = self._answer_text(str(crisis["question"]), tracker, output_channel)
         text, emergency_button = compose(
-            utter_action, response.get("text") or "", crisis, had_crisis(tracker)
+            utter_action, response.get("text") or "", crisis, had_crisis(tracker), answer
         )
         return self.render(response, text, emergency_button)
+
+    def _answer_text(
+        self, intent: str, tracker: DialogueStateTracker, output_channel: str
+    ) -> str | None:
+        """The text of the info answer for `intent`, if it has one."""
+        name = ANSWER_PREFIX + intent
+        if name not in self.responses:
+            return None
+        response = self.generate_from_slots(name, tracker.current_slot_values(), output_channel)
+        return (response or {}).get("text")
 
     def _fill_response(
         self, response: dict[str, Any], filled_slots: dict[str, Any] | None = None,

@@ -54,7 +54,7 @@ EVENT_BODY_BYTES = 1024
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 PERIODS = (7, 30, 90, 365)
 CRISIS_LABELS = {"acute": "Akutt fare", "suicide": "Selvmordsfare", "child": "Barn i fare",
-                 "trafficking": "Menneskehandel", "harm_others": "Fare for å skade andre"}
+                 "trafficking": "Menneskehandel"}
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 

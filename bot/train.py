@@ -18,7 +18,9 @@ from bot import nlp
 ROOT = nlp.ROOT
 HOME = Path(os.environ.get("VONR_HOME", Path.home() / ".cache" / "vonr"))
 TRAINING_DATA = ("data/nlu", "data/stories", "data/rules")
-INPUTS = ("config.yml", "domain.yml", "requirements.txt", "bot/components.py", *TRAINING_DATA)
+# The crisis classifier trains inside Rasa's graph on data/crisis/ (see bot/crisis_model.py).
+INPUTS = ("config.yml", "domain.yml", "requirements.txt", "bot/components.py",
+          "bot/crisis_model.py", "data/crisis", *TRAINING_DATA)
 
 
 def effective_config() -> Path:

@@ -1,35 +1,60 @@
-"""Crisis detection through the real trained model: 100 % recall on the labelled crisis set, at
-most 5 % false alarms on messages that mention violence in other ways; and the first reply of the
-real stack leads with the right emergency contact."""
+"""Crisis detection through the real trained model: 100 % recall and at most 5 % false alarms on
+every development set; the first reply of the real stack leads with the right emergency contact,
+names VO-linjen, answers a question asked in the same message, and the maybe tier speaks when the
+layer is unsure. Sets C and F are never tuned on and are not gated here (`python -m bench.crisis`
+reports them)."""
 
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
+import yaml
 
-from bench.crisis import CATEGORIES, evaluate
+from bench.crisis import CATEGORIES, Result, evaluate
 from bot import registry
+from bot.crisis import CATEGORIES as ALL_CATEGORIES
+from bot.nlg import blocks
 from tests.conftest import say
+
+ROOT = Path(__file__).resolve().parent.parent
+# Development sets gated at the product's bar: every crisis found, at most 5 % false alarms.
+DEV_SETS = ("cases.yml", "cases_b.yml")
+# Set E (independent author, development set since 2026-12-03) does not reach that bar yet
+# (docs/crisis.md): gated at what the layer reaches today, so that no change makes it worse.
+E_FLOOR = {"recall": 0.92, "false_alarms": 0.09}
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def result(agent: Any):  # type: ignore[no-untyped-def]
-    return await evaluate(agent)
+async def results(agent: Any) -> dict[str, Result]:
+    names = (*DEV_SETS, "cases_e.yml")
+    return {name: await evaluate(agent, ROOT / "tests" / "crisis" / name) for name in names}
 
 
+@pytest.mark.parametrize("name", DEV_SETS)
 @pytest.mark.parametrize("category", CATEGORIES)
-def test_recall_is_complete(result, category: str) -> None:  # type: ignore[no-untyped-def]
-    assert result.totals[category] >= 25
+def test_recall_is_complete(results: dict[str, Result], name: str, category: str) -> None:
+    result = results[name]
+    assert result.totals[category] >= 15
     assert result.misses[category] == [], f"missed {category}: {result.misses[category]}"
 
 
-def test_false_positive_rate(result) -> None:  # type: ignore[no-untyped-def]
-    assert result.non_crisis >= 150
-    assert sum(result.totals.values()) >= 150
+@pytest.mark.parametrize("name", DEV_SETS)
+def test_false_alarm_rate(results: dict[str, Result], name: str) -> None:
+    result = results[name]
+    assert result.non_crisis >= 100
     assert result.fpr <= 0.05, f"false alarms: {result.false_positives}"
+
+
+@pytest.mark.parametrize("category", CATEGORIES)
+def test_set_e_does_not_get_worse(results: dict[str, Result], category: str) -> None:
+    result = results["cases_e.yml"]
+    assert result.totals[category] >= 50
+    assert result.recall(category) >= E_FLOOR["recall"], result.misses[category]
+    assert result.fpr <= E_FLOOR["false_alarms"], result.false_positives
 
 
 def first_number(text: str) -> str:
@@ -47,8 +72,10 @@ REG = registry.load()
     [
         ("han slår meg nå hjelp", "police_emergency", ["vo_linjen"]),
         ("eg vil ikkje leve lenger", "ambulance", ["mental_helse", "vo_linjen"]),
-        ("jeg er 13 og stefaren min slår meg", "police_emergency", ["alarmtelefonen"]),
-        ("de har tatt passet mitt og jeg må jobbe uten lønn", "police_emergency", ["rosa"]),
+        ("jeg er 13 og stefaren min slår meg", "police_emergency", ["alarmtelefonen", "vo_linjen"]),
+        ("de har tatt passet mitt og jeg må jobbe uten lønn", "police_emergency",
+         ["rosa", "vo_linjen"]),
+        ("jeg har lyst til å slå kona mi", "police_emergency", ["vo_linjen"]),
         ("he is hitting me, help", "police_emergency", ["vo_linjen"]),
     ],
 )
@@ -82,3 +109,109 @@ def test_after_a_crisis_answers_keep_the_emergency_button(stack: Any) -> None:
     assert "krisesenter" in replies[0]["text"].lower()
     assert any(b["payload"] == "tel:" + REG["police_emergency"].phone
                for r in replies for b in r.get("buttons", []))
+
+
+def texts(replies: list[dict[str, Any]]) -> str:
+    return "\n".join(r.get("text") or "" for r in replies)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        # Redaction placeholders alone say nothing about a child.
+        "ring meg på 912 34 567, jeg bor i Storgata 12, 0155 Oslo",
+        "Jeg heter Kari Nordmann, fødselsnummer 01017012345, og mannen min slår meg",
+        # Adult relatives are not children.
+        "sønnen min på 30 slår meg",
+        "moren min blir slått av broren min",
+        # Someone who wants to hurt someone is not at risk of suicide.
+        "jeg har lyst til å slå kona mi",
+    ],
+)
+def test_no_child_reply_for_adults(stack: Any, message: str) -> None:
+    text = texts(say(stack, uuid.uuid4().hex, message))
+    assert REG["alarmtelefonen"].phone_display not in text, text
+    assert REG["mental_helse"].phone_display not in text, text
+
+
+def test_wish_to_hurt_someone_gets_walk_away_and_atv(stack: Any) -> None:
+    text = say(stack, uuid.uuid4().hex, "jeg har lyst til å slå kona mi")[0]["text"]
+    assert "gå unna" in text and REG["atv"].name in text
+    assert REG["vo_linjen"].phone_display in text
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "katta mi drepte en mus i dag lol",
+        "vi slo ihjel tida med kortspill",
+        "drømte at noen jagde meg med kniv",
+        "driver med kickboksing og slår folk hver tirsdag lol",
+        "går i 10. klasse og skal ha presentasjon om vold",
+    ],
+)
+def test_figures_of_speech_get_no_crisis_reply(stack: Any, message: str) -> None:
+    first = say(stack, uuid.uuid4().hex, message)[0]["text"]
+    for rid in ("police_emergency", "ambulance", "alarmtelefonen", "rosa"):
+        assert not first.startswith(("Ring " + REG[rid].phone, "Er du i fare nå")), first
+
+
+def test_crisis_reply_also_answers_the_question(stack: Any) -> None:
+    replies = say(stack, uuid.uuid4().hex,
+                  "jeg er mann og kona mi slår meg, er det noen som kan hjelpe?")
+    first = replies[0]["text"]
+    assert first_number(first) == REG["police_emergency"].phone
+    assert REG["vo_linjen"].phone_display in first
+    assert "menn" in first.split("\n\n", 1)[1], first  # the men's crisis centre answer follows
+    assert first.index(REG["police_emergency"].phone) < first.index("menn")
+
+
+MAYBE_ASK = blocks()["maybe"]["ask"]
+
+
+def test_maybe_tier_leads_with_a_safety_line_and_never_says_it_did_not_understand(
+    stack: Any,
+) -> None:
+    sender = uuid.uuid4().hex
+    replies = say(stack, sender, "det skjedde igjen i natt")
+    first = replies[0]["text"]
+    assert MAYBE_ASK in first.split("\n\n")[0], first
+    assert first_number(first) in {REG[r].phone for r in
+                                   ("police_emergency", "ambulance", "alarmtelefonen", "rosa")}
+    assert "forsto deg riktig" not in texts(replies)
+    assert REG["vo_linjen"].phone_display in texts(replies)
+    assert any(b["payload"] == "tel:" + REG["police_emergency"].phone
+               for r in replies for b in r.get("buttons", []))
+    # "Nei" answers the question the maybe tier asked.
+    after = say(stack, sender, "nei")[0]["text"]
+    assert after.startswith("Ring " + REG["police_emergency"].phone_display), after
+
+
+def test_calm_question_gets_no_safety_line(stack: Any) -> None:
+    replies = say(stack, uuid.uuid4().hex, "hva er et krisesenter")
+    assert MAYBE_ASK not in texts(replies)
+
+
+def test_every_crisis_reply_names_vo_linjen() -> None:
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+    texts_by_category = {name[len("utter_crisis_"):]: [v["text"] for v in variants]
+                         for name, variants in domain["responses"].items()
+                         if name.startswith("utter_crisis_")}
+    for category, text in blocks()["crisis_lead"].items():
+        texts_by_category.setdefault(category, []).append(text)
+    assert set(texts_by_category) == set(ALL_CATEGORIES)  # every category has its own reply
+    for category, variants in texts_by_category.items():
+        for text in variants:
+            assert "[[vo_linjen]]" in text, category
+    for name, text in blocks()["crisis_en"].items():
+        if name != "check_safe":
+            assert "[[vo_linjen]]" in text, name
+
+
+@pytest.mark.parametrize("message", ["jeg er redd når han kommer hjem",
+                                     "han er så sint i kveld og jeg vet ikke hva jeg skal gjøre"])
+def test_fear_of_someone_never_gets_the_reply_for_those_who_would_hurt(
+    stack: Any, message: str,
+) -> None:
+    text = texts(say(stack, uuid.uuid4().hex, message))
+    assert "gå unna" not in text and REG["atv"].name not in text, text

@@ -1,0 +1,249 @@
+"""Statistical crisis layer: one linear classifier per crisis category over character and word
+n-grams, trained on the crisis corpus (`data/crisis/*.yml`, many independent voices and hard
+negatives) together with the NLU training examples. It owns the corpus format, the text
+preparation, training and scoring; `bot/components.py` combines its scores with the rule layer
+(`bot/crisis.py`) and decides.
+
+Character n-grams within words carry typos, missing æøå and dialect spellings; word uni- and
+bigrams carry phrases ("ikke her i morgen"). Redaction placeholders (`[telefon]`, `[navn]`) are
+removed first: they say nothing about danger, and a classifier that sees only them guesses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+from scipy.sparse import csr_matrix, hstack
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+from bot.crisis import CATEGORIES, Crisis
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS_DIR = ROOT / "data" / "crisis"
+
+_PLACEHOLDER = re.compile(r"\[[a-zæøåA-ZÆØÅ_-]+\]")
+_REPEAT = re.compile(r"(\w)\1{2,}")
+_NON_WORD = re.compile(r"[^\w\s']+")
+_SPACE = re.compile(r"\s+")
+# æ becomes "ae", not "e": "hæ" must not read as the English "he".
+_FOLD = str.maketrans({"å": "a", "ø": "o", "æ": "ae", "é": "e", "ä": "a", "ö": "o"})
+
+
+def without_placeholders(text: str) -> str:
+    """`text` without redaction placeholders, which say nothing about danger."""
+    if "[" not in text:
+        return text
+    return _SPACE.sub(" ", _PLACEHOLDER.sub(" ", text)).strip()
+
+
+def prepare(text: str) -> str:
+    """The form both training and scoring see: NFKC, lower case, no placeholders, letter runs
+    collapsed ("hjeeelp"), ø and å folded to the spellings people type without them."""
+    text = unicodedata.normalize("NFKC", without_placeholders(text)).lower().replace("’", "'")
+    text = _REPEAT.sub(r"\1\1", text)
+    text = _NON_WORD.sub(" ", text).translate(_FOLD)
+    return _SPACE.sub(" ", text).strip()
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    categories: tuple[str, ...]  # empty: not a crisis
+
+
+def read_cases(path: Path) -> list[Example]:
+    """A labelled file: `crisis: [{text, categories}]` and `non_crisis: [{text}]`."""
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    out = [Example(str(c["text"]), tuple(c["categories"])) for c in raw.get("crisis") or []]
+    out += [Example(str(c["text"]), ()) for c in raw.get("non_crisis") or []]
+    return out
+
+
+def corpus_files(directory: Path = CORPUS_DIR) -> list[Path]:
+    return sorted(directory.glob("*.yml"))
+
+
+def corpus_fingerprint(directory: Path = CORPUS_DIR) -> str:
+    h = hashlib.sha256()
+    for path in corpus_files(directory):
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def read_corpus(directory: Path = CORPUS_DIR) -> list[Example]:
+    return [e for path in corpus_files(directory) for e in read_cases(path)]
+
+
+class CrisisModel:
+    """Per-category probabilities for a message; fitted on examples, saved as plain arrays."""
+
+    def __init__(
+        self,
+        categories: Sequence[str],
+        vectorizers: Sequence[TfidfVectorizer],
+        coef: np.ndarray,
+        intercept: np.ndarray,
+    ) -> None:
+        self.categories = tuple(categories)
+        self.vectorizers = tuple(vectorizers)
+        self.coef = coef  # (n_categories, n_features)
+        self.intercept = intercept  # (n_categories,)
+
+    @staticmethod
+    def _new_vectorizers(min_df: int) -> tuple[TfidfVectorizer, TfidfVectorizer]:
+        return (
+            TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=min_df,
+                            sublinear_tf=True, lowercase=False, dtype=np.float32),
+            TfidfVectorizer(analyzer="word", ngram_range=(1, 2), min_df=min_df,
+                            token_pattern=r"(?u)\b\w+\b", sublinear_tf=True, lowercase=False,
+                            dtype=np.float32),
+        )
+
+    @classmethod
+    def fit(
+        cls,
+        examples: Iterable[Example],
+        categories: Sequence[str],
+        c: float = 4.0,
+        min_df: int = 2,
+    ) -> CrisisModel:
+        examples = list(examples)
+        texts = [prepare(e.text) for e in examples]
+        vectorizers = cls._new_vectorizers(min_df)
+        x = hstack([v.fit_transform(texts) for v in vectorizers]).tocsr()
+        coef = np.zeros((len(categories), x.shape[1]), dtype=np.float32)
+        intercept = np.zeros(len(categories), dtype=np.float32)
+        for i, category in enumerate(categories):
+            y = np.array([category in e.categories for e in examples])
+            if y.all() or not y.any():
+                intercept[i] = 10.0 if y.all() else -10.0
+                continue
+            clf = LogisticRegression(C=c, class_weight="balanced", solver="liblinear",
+                                     max_iter=1000, random_state=1)
+            clf.fit(x, y)
+            coef[i] = clf.coef_[0]
+            intercept[i] = clf.intercept_[0]
+        return cls(categories, vectorizers, coef, intercept)
+
+    def features(self, texts: Sequence[str]) -> csr_matrix:
+        prepared = [prepare(t) for t in texts]
+        return hstack([v.transform(prepared) for v in self.vectorizers]).tocsr()
+
+    def scores_many(self, texts: Sequence[str], min_words: int = 1) -> list[dict[str, float]]:
+        """Per-category probabilities; 0 for a text of fewer than `min_words` words, on which a
+        bag of n-grams has too little to go on ("mer", "hæ")."""
+        logits = self.features(texts) @ self.coef.T + self.intercept
+        probs = 1.0 / (1.0 + np.exp(-np.asarray(logits)))
+        short = [len(prepare(t).split()) < min_words for t in texts]
+        return [dict(zip(self.categories, (0.0 if s else float(p) for p in row), strict=True))
+                for row, s in zip(probs, short, strict=True)]
+
+    def scores(self, text: str, min_words: int = 1) -> dict[str, float]:
+        return self.scores_many([text], min_words)[0]
+
+    # Saved as JSON-able vocabularies and numpy arrays: nothing executable is unpickled at load.
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        meta: dict[str, Any] = {"categories": list(self.categories), "vectorizers": []}
+        arrays: dict[str, np.ndarray] = {"coef": self.coef, "intercept": self.intercept}
+        for i, v in enumerate(self.vectorizers):
+            meta["vectorizers"].append({
+                "analyzer": v.analyzer, "ngram_range": list(v.ngram_range),
+                "token_pattern": v.token_pattern,
+                "vocabulary": {k: int(n) for k, n in v.vocabulary_.items()},
+            })
+            arrays[f"idf{i}"] = v.idf_
+        (directory / "crisis_model.yml").write_text(
+            yaml.safe_dump(meta, allow_unicode=True), encoding="utf-8")
+        np.savez_compressed(directory / "crisis_model.npz", **arrays)
+
+    @classmethod
+    def load(cls, directory: Path) -> CrisisModel:
+        meta = yaml.safe_load((directory / "crisis_model.yml").read_text(encoding="utf-8"))
+        with np.load(directory / "crisis_model.npz", allow_pickle=False) as arrays:
+            vectorizers = []
+            for i, spec in enumerate(meta["vectorizers"]):
+                v = TfidfVectorizer(analyzer=spec["analyzer"],
+                                    ngram_range=tuple(spec["ngram_range"]),
+                                    token_pattern=spec["token_pattern"],
+                                    vocabulary=spec["vocabulary"], sublinear_tf=True,
+                                    lowercase=False, dtype=np.float32)
+                v.idf_ = arrays[f"idf{i}"]
+                vectorizers.append(v)
+            return cls(meta["categories"], vectorizers, arrays["coef"], arrays["intercept"])
+
+
+def training_examples(intents: Iterable[tuple[str, str]], prefix: str = "crisis_") -> list[Example]:
+    """The corpus plus the NLU examples as (text, intent): a `crisis_<category>` intent labels its
+    category, every other intent is a negative."""
+    examples = read_corpus()
+    for text, intent in intents:
+        label = (intent[len(prefix):],) if intent.startswith(prefix) else ()
+        examples.append(Example(text, label))
+    return examples
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the crisis layer decides for one message."""
+
+    categories: tuple[str, ...]  # a crisis reply covers these, in priority order
+    maybe: tuple[str, ...]  # unsure: the reply leads with a safety line for these
+    negated: bool  # only negated danger: lower urgency, numbers still shown
+
+
+def decide(
+    found: Crisis,
+    scores: dict[str, float],
+    high: dict[str, float],
+    maybe: float,
+    confirm: float = 0.0,
+    sure: float = 1.01,
+) -> Verdict:
+    """Join the rule layer's finding with the classifier's scores.
+
+    The rules are the net: a category they found stands whatever the classifier says, except a
+    category found only by a `weak` pattern (a broad word such as "kniven" or "orker ikke mer"),
+    which needs the classifier's `confirm` score and otherwise goes to the maybe tier: a rule hit
+    is never silent. Framed as unreal (a joke, dream, film, game, sport, school work), a rule
+    hit needs the classifier's `high` score, goes to the maybe tier from `maybe`, and is dropped
+    below. The classifier adds a category at or above its `high` threshold, unless the rules'
+    reading of the context argues against it (past, general question, negated, an adult's age)
+    and the classifier is not `sure`: then, and for any score at or above `maybe`, the category
+    goes to the maybe tier.
+    """
+    categories: list[str] = []
+    unsure: list[str] = []
+    for category in found.categories:
+        score = scores.get(category, 1.0)
+        if found.unreal:
+            if score >= high.get(category, 1.0):
+                categories.append(category)
+            elif score >= maybe:
+                unsure.append(category)
+        elif category not in found.weak or score >= confirm:
+            categories.append(category)
+        else:
+            unsure.append(category)
+    for category in CATEGORIES:
+        if category in categories or category in unsure:
+            continue
+        score = scores.get(category, 0.0)
+        if score >= high.get(category, 1.0) and (category not in found.calm or score >= sure):
+            categories.append(category)
+        elif maybe <= score and high.get(category, 1.0) <= 1.0 and category not in found.categories:
+            unsure.append(category)  # (a category the classifier may never raise has no maybe)
+    categories.sort(key=CATEGORIES.index)
+    unsure.sort(key=CATEGORIES.index)
+    negated = found.negated and set(categories) <= set(found.categories)
+    return Verdict(tuple(categories), tuple(unsure), negated)

@@ -1,0 +1,114 @@
+"""The statistical crisis layer (bot/crisis_model.py): text preparation, the corpus, saving and
+loading, and how `decide` joins the classifier with the rule layer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot import crisis, crisis_model
+from bot.crisis import Crisis
+from bot.crisis_model import CrisisModel, Example, decide, prepare, without_placeholders
+
+HIGH = dict.fromkeys(crisis.CATEGORIES, 0.6)
+
+
+def test_prepare_drops_placeholders_and_folds_spellings() -> None:
+    assert prepare("Ring meg på [telefon], jeg bor i [adresse]!!") == "ring meg pa jeg bor i"
+    assert prepare("HJEEEELP han slår") == prepare("hjeelp han slar")
+    assert prepare("ＨＪＥＬＰ") == "hjelp"  # full-width letters (NFKC)
+    assert without_placeholders("[navn] og [fødselsnummer]") == "og"
+    assert without_placeholders("ingen klammer") == "ingen klammer"
+
+
+def test_corpus_is_large_labelled_and_from_many_voices() -> None:
+    files = crisis_model.corpus_files()
+    examples = crisis_model.read_corpus()
+    assert len(files) >= 5
+    positives = [e for e in examples if e.categories]
+    negatives = [e for e in examples if not e.categories]
+    assert len(positives) >= 1500 and len(negatives) >= 1500
+    for category in crisis.CATEGORIES:
+        assert sum(category in e.categories for e in positives) >= 100, category
+    assert {c for e in positives for c in e.categories} <= set(crisis.CATEGORIES)
+
+
+def test_corpus_shares_no_line_with_a_test_set() -> None:
+    corpus = {prepare(e.text) for e in crisis_model.read_corpus()}
+    for path in sorted((Path(__file__).parent / "crisis").glob("*.yml")):
+        overlap = corpus & {prepare(e.text) for e in crisis_model.read_cases(path)}
+        assert not overlap, f"{path.name}: {sorted(overlap)[:5]}"
+
+
+@pytest.fixture(scope="module")
+def tiny() -> CrisisModel:
+    examples = [
+        Example("han slår meg nå", ("acute",)), Example("han har kniv og truer meg", ("acute",)),
+        Example("hjelp han står utenfor døra", ("acute",)),
+        Example("jeg vil ikke leve mer", ("suicide",)), Example("har lyst å dø", ("suicide",)),
+        Example("hva er et krisesenter", ()), Example("hvor ringer jeg vo-linjen", ()),
+        Example("kan jeg anmelde vold", ()), Example("hva er psykisk vold", ()),
+    ]
+    return CrisisModel.fit(examples, ("acute", "suicide", "trafficking"), min_df=1)
+
+
+def test_classifier_ranks_danger_above_questions(tiny: CrisisModel) -> None:
+    danger = tiny.scores("han slår meg nå hjelp")
+    calm = tiny.scores("hva er et krisesenter")
+    assert danger["acute"] > calm["acute"]
+    assert tiny.scores("")["acute"] == 0.0
+    # A category without examples never fires.
+    assert tiny.scores("de tok passet mitt")["trafficking"] < 0.01
+
+
+def test_saved_model_scores_the_same(tiny: CrisisModel, tmp_path: Path) -> None:
+    tiny.save(tmp_path)
+    loaded = CrisisModel.load(tmp_path)
+    for text in ("han slår meg nå", "vil ikke leve", "hva er vold", "[telefon]"):
+        assert loaded.scores(text) == pytest.approx(tiny.scores(text), abs=1e-6)
+    assert not list(tmp_path.glob("*.pkl"))  # plain arrays and YAML, nothing unpickled
+
+
+def found(*categories: str, **kw: object) -> Crisis:
+    return Crisis(tuple(categories), bool(kw.get("negated", False)), "nb",
+                  tuple(kw.get("calm", ())), bool(kw.get("unreal", False)))  # type: ignore[arg-type]
+
+
+def test_rules_cannot_be_outvoted() -> None:
+    verdict = decide(found("acute"), {"acute": 0.01}, HIGH, 0.3)
+    assert verdict.categories == ("acute",) and verdict.maybe == ()
+
+
+def test_classifier_adds_a_category_the_rules_missed() -> None:
+    verdict = decide(found(), {"suicide": 0.9, "acute": 0.1}, HIGH, 0.3)
+    assert verdict.categories == ("suicide",)
+
+
+def test_context_turns_a_classifier_claim_into_the_maybe_tier() -> None:
+    verdict = decide(found(calm=("child",)), {"child": 0.95}, HIGH, 0.3)
+    assert verdict.categories == () and verdict.maybe == ("child",)
+
+
+def test_unsure_scores_give_the_maybe_tier() -> None:
+    verdict = decide(found(), {"acute": 0.4, "suicide": 0.1}, HIGH, 0.3)
+    assert verdict.categories == () and verdict.maybe == ("acute",)
+
+
+def test_unreal_framing_needs_the_classifier_too() -> None:
+    joke = found("acute", unreal=True)
+    assert decide(joke, {"acute": 0.05}, HIGH, 0.3).categories == ()
+    assert decide(joke, {"acute": 0.05}, HIGH, 0.3).maybe == ()
+    assert decide(joke, {"acute": 0.4}, HIGH, 0.3).maybe == ("acute",)
+    assert decide(joke, {"acute": 0.9}, HIGH, 0.3).categories == ("acute",)
+
+
+def test_negation_holds_only_for_what_the_rules_found() -> None:
+    assert decide(found("acute", negated=True), {}, HIGH, 0.3).negated
+    assert not decide(found("acute", negated=True), {"suicide": 0.9}, HIGH, 0.3).negated
+
+
+def test_classifier_abstains_on_very_short_messages(tiny: CrisisModel) -> None:
+    assert set(tiny.scores("han slår meg", min_words=3).values()) != {0.0}
+    assert set(tiny.scores("slår meg", min_words=3).values()) == {0.0}
+    assert set(tiny.scores("mer", min_words=3).values()) == {0.0}
