@@ -133,9 +133,6 @@ class CrisisDetector(GraphComponent, IntentClassifier):
             self._process(message)
         return messages
 
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        return training_data
-
     def _scores(self, text: str) -> dict[str, float]:
         if self.model is None:  # not trained: the rule layer alone still holds
             return {}

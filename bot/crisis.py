@@ -1,6 +1,7 @@
 """Rule layer of crisis detection: decides, fast and without a model, whether a message shows acute
-danger, suicide/self-harm, a child at risk or trafficking, whether that danger is only negated
-("jeg er ikke i fare nå"), and whether the message is English.
+danger, suicide/self-harm, a child at risk, trafficking or a wish to hurt someone, whether that
+danger is only negated ("jeg er ikke i fare nå"), and whether the message is English. It is the
+net of the crisis layer; `bot/crisis_model.py` joins it with the classifier.
 
 Context decides what a danger word means: a clear past ("for ti år siden") or a general question
 ("hva er menneskehandel") suppresses a category unless a present-danger cue is there, and
@@ -11,7 +12,9 @@ at pappa kaster ting på meg? e 15") keeps `child` despite the question form. Fi
 ("jobben tar livet av meg haha") are cut out first. A habitual description ("når
 han blir sint") suppresses only a category's `descriptive` patterns (plain violence, not threats to
 kill, weapons or strangling). ``Crisis.calm`` lists the categories the context argues against, so
-the classifier layer (bot/components.py) does not raise them on its own. All words and patterns
+the classifier does not raise them on its own; ``Crisis.unreal`` marks jokes, dreams, films, games,
+sport and school work, and ``Crisis.weak`` the categories found only by a broad word ("kniven",
+"orker ikke mer"): for both the classifier must agree. All words and patterns
 live in ``data/lexicon/crisis.yml`` (loaded and compiled once at import); this module only
 interprets them.
 """
