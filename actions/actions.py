@@ -1,4 +1,5 @@
-"""Actions that read the helpline registry; all text comes from data/content/blocks.yml."""
+"""Actions that read the helpline registry; all text comes from data/content/blocks.yml. They run
+in the action server on rasa_sdk alone (no Rasa core)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import registry
-from bot.nlg import blocks
+from bot import content, registry
+from bot.content import blocks
 
 
 def had_crisis(events: Iterable[dict[str, Any]]) -> bool:
@@ -50,11 +51,8 @@ def status_lines(now: datetime | None = None, crisis_before: bool = False) -> li
 
 def status_buttons(crisis_before: bool = False) -> list[dict[str, str]]:
     """A call button for VO-linjen, and for the emergency number after a crisis."""
-    reg, t = registry.load(), blocks()["status"]
     ids = ["vo_linjen", "police_emergency"] if crisis_before else ["vo_linjen"]
-    return [
-        {"title": reg.render(t["call"][rid]), "payload": f"tel:{reg[rid].phone}"} for rid in ids
-    ]
+    return content.call_buttons(*ids)
 
 
 class ActionHelplineStatus(Action):

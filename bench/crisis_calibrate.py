@@ -23,7 +23,7 @@ from bot import crisis, crisis_model
 from bot.nlp import PIPELINE_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
-DEV_SETS = ("dev_cases.yml", "cases.yml", "cases_b.yml", "cases_e.yml")
+DEV_SETS = ("dev_cases.yml", "cases.yml", "cases_b.yml", "cases_e.yml", "cases_f.yml")
 
 
 def configured() -> dict[str, Any]:

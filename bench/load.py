@@ -34,7 +34,6 @@ from pathlib import Path
 
 from bench.common import (
     Addresses,
-    Stack,
     load,
     percentile,
     rss_mb,
@@ -43,6 +42,7 @@ from bench.common import (
     table,
     user_session,
 )
+from bot.launch import Stack
 
 SCRIPT = [
     "hei",

@@ -47,8 +47,6 @@ from bench.common import (
     ROOT,
     STOCK_DIR,
     Addresses,
-    Stack,
-    free_port,
     load,
     percentile,
     rasa_base_env,
@@ -59,8 +57,8 @@ from bench.common import (
     stock_model,
     table,
     user_session,
-    wait_http,
 )
+from bot.launch import Stack, commands, free_port, wait_http
 
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")
 TURNS = 30
@@ -235,7 +233,8 @@ async def measure(stack: Stack, script: list[str], args: argparse.Namespace,
                   addresses: Addresses) -> Result:
     res = Result()
     res.cells["start-up (s)"] = f"{stack.startup_s:.1f}"
-    res.cells["RSS after start (MB)"] = f"{rss_mb(stack.rasa_pid):.0f}"
+    rasa_pid = stack.procs["rasa"].pid
+    res.cells["RSS after start (MB)"] = f"{rss_mb(rasa_pid):.0f}"
     loads = [load()]
     # One user, sequential, turn 1 and turn 30; through the gateway when there is one.
     front = stack.gateway or stack.rasa
@@ -269,7 +268,7 @@ async def measure(stack: Stack, script: list[str], args: argparse.Namespace,
     parse = await parse_times(stack.rasa, script, args.parses)
     res.cells["NLU parse p50/p95 (ms)"] = pair(parse)
     res.cells["RSS after load / peak (MB)"] = (
-        f"{rss_mb(stack.rasa_pid):.0f} / {rss_mb(stack.rasa_pid, 'VmHWM'):.0f}")
+        f"{rss_mb(rasa_pid):.0f} / {rss_mb(rasa_pid, 'VmHWM'):.0f}")
     loads.append(load())
     res.cells["load avg during run"] = " .. ".join(sorted({x.split('/')[0] for x in loads}))
     return res
@@ -473,7 +472,7 @@ def instrument() -> None:
     from rasa.core.tracker_store import TrackerStore
 
     from bot import stores
-    from bot.flows import FlowBroker
+    from bot.flows.recorder import FlowBroker
 
     def record(label: str, seconds: float) -> None:
         Timings.stack.pop()
@@ -539,7 +538,10 @@ async def profile_run(model: Path, redis_url: str | None, conversations: int,
     from rasa.core.utils import AvailableEndpoints
     from rasa.utils.log_utils import configure_structlog
 
+    from bot import speedups
+
     configure_structlog(logging.WARNING)  # no per-step debug lines on stdout
+    speedups.install()  # as the Rasa entry point (bot/rasa_server.py) does
     endpoints_file = "endpoints.redis.yml" if redis_url else "endpoints.yml"
     endpoints = AvailableEndpoints.read_endpoints(str(ROOT / endpoints_file))
     agent = await load_agent(model_path=str(model), endpoints=endpoints)
@@ -598,7 +600,6 @@ def memory_steps(model: Path) -> list[tuple[str, float]]:
 def profile_main(args: argparse.Namespace) -> None:
     import redis
 
-    from bot.run import commands
     from bot.train import model_path, rasa_env
 
     model = model_path()
@@ -609,7 +610,8 @@ def profile_main(args: argparse.Namespace) -> None:
     os.environ["ACTION_ENDPOINT_URL"] = f"http://127.0.0.1:{ports['actions']}/webhook"
     os.environ["VONR_STATE_DIR"] = str(state)
     log = open(state / "actions.log", "wb")  # noqa: SIM115
-    actions = subprocess.Popen(commands(model, ports)["actions"], cwd=ROOT, env=dict(os.environ),
+    actions = subprocess.Popen(commands(model, ports, "endpoints.yml")["actions"], cwd=ROOT,
+                               env=dict(os.environ),
                                stdout=log, stderr=subprocess.STDOUT)
     client = redis.Redis.from_url(REDIS_URL)
     load_start = load()

@@ -254,6 +254,8 @@ def detect(text: str, lemmas: Sequence[str] | None = None) -> Crisis:
         joked = True
         norm = _SPACE.sub(" ", hyperbole.sub(" ", norm)).strip()
     words = [w.strip("'-") for w in _WORD.findall(norm)]
+    if joked:  # the given lemmas still hold the figure of speech: lemmatise what is left instead
+        lemmas = None
     if lemmas is None:
         fallback: dict[str, str] = _LEX["fallback"]
         lemmas = [fallback.get(w, w) for w in words]

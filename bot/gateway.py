@@ -19,20 +19,20 @@ from typing import Any
 
 import aiohttp
 import aiohttp.web_response
-import yaml
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
-from bot import redact, registry, staff
-from bot.nlg import blocks
+from bot import content, events, redact, registry, staff
+from bot.flows.store import LazyStore
+from bot.headers import headers_for
 from bot.ratelimit import RateLimiter
+from bot.staff import auth as staff_auth
 
 STATIC = Path(__file__).resolve().parent / "static"
 OPENAPI = STATIC.parent.parent / "docs" / "openapi.yaml"
 MAX_MESSAGE_CHARS = 1000
 MAX_BODY_BYTES = 16 * 1024
 SENDER_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-DOMAIN = STATIC.parent.parent / "domain.yml"
 # Rasa's command syntax: /intent, optionally @confidence and {"entity": "value"}.
 COMMAND_RE = re.compile(r"^/+\s*([^\s{@/]*)(?:@[0-9.]*)?\s*(?:\{.*\})?\s*$", re.DOTALL)
 # Parts of a conversation id that make it personal: a word pair («kari_nordmann_1990») or a
@@ -41,36 +41,27 @@ COMMAND_RE = re.compile(r"^/+\s*([^\s{@/]*)(?:@[0-9.]*)?\s*(?:\{.*\})?\s*$", re.
 ID_WORD_RE = re.compile(r"^[A-Za-z][a-z]{2,}$")
 # The Server header names no software or version (aiohttp sets its own in every response,
 # including the ones it writes itself for malformed HTTP).
-aiohttp.web_response.SERVER_SOFTWARE = "vonr"  # type: ignore[attr-defined]
+aiohttp.web_response.SERVER_SOFTWARE = "vonr"
 # Where the quick exit goes (the widget's data-exit-url on our own pages); EXIT_URL overrides.
 DEFAULT_EXIT_URL = "https://www.yr.no"
 log = logging.getLogger("vonr.gateway")
 
-SECURITY_HEADERS = {
-    "Cache-Control": "no-store",
-    "Content-Security-Policy": (
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
-        "connect-src 'self'; form-action 'none'; base-uri 'none'; frame-ancestors {ancestors}"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Permissions-Policy": "geolocation=(), camera=(), microphone=(), interest-cohort=()",
-    "Cross-Origin-Opener-Policy": "same-origin",
-    "Cross-Origin-Resource-Policy": "cross-origin",
-}
+RASA_URL = web.AppKey("rasa_url", str)
+ACTIONS_URL = web.AppKey("actions_url", str)
+ORIGINS = web.AppKey("origins", list[str])
+EXIT_URL = web.AppKey("exit_url", str)
+TIMEOUT = web.AppKey("timeout", aiohttp.ClientTimeout)
+PER_CONVERSATION = web.AppKey("per_conversation", RateLimiter)
+PER_CLIENT = web.AppKey("per_client", RateLimiter)
+SESSION = web.AppKey("session", aiohttp.ClientSession)
 
 
 def text(key: str, **fmt: Any) -> str:
-    return registry.load().render(blocks()["gateway"][key].format(**fmt))
+    return content.render("gateway." + key, **fmt)
 
 
 def call_buttons() -> list[dict[str, str]]:
-    reg = registry.load()
-    vo, em = reg["vo_linjen"], reg["police_emergency"]
-    return [
-        {"title": f"Ring VO-linjen {vo.phone_display}", "payload": f"tel:{vo.phone}"},
-        {"title": f"Ring {em.phone_display}", "payload": f"tel:{em.phone}"},
-    ]
+    return content.call_buttons("vo_linjen", "police_emergency")
 
 
 def helpline_card(sender: str = "") -> list[dict[str, Any]]:
@@ -79,16 +70,17 @@ def helpline_card(sender: str = "") -> list[dict[str, Any]]:
 
 @functools.lru_cache(maxsize=1)
 def button_payloads() -> frozenset[str]:
-    """The commands a message may be: the payloads of the domain's own buttons."""
-    domain = yaml.safe_load(DOMAIN.read_text(encoding="utf-8")) or {}
+    """The commands a message may be: the payloads of the domain's own buttons and of the topic
+    buttons the NLG offers when it is unsure ("Mente du ...?")."""
     render = registry.load().render
-    return frozenset(
+    domain_buttons = {
         render(str(button["payload"]))
-        for variations in (domain.get("responses") or {}).values()
+        for variations in content.responses().values()
         for variation in variations or []
         for button in (variation.get("buttons") or [])
         if str(button.get("payload", "")).startswith("/")
-    )
+    }
+    return frozenset(domain_buttons | {"/" + intent for intent in content.topics()})
 
 
 def as_text(message: str) -> str:
@@ -148,12 +140,8 @@ async def security_headers(
     except Exception as exc:  # never a bare 500 page without our headers; never the message text
         log.error("unhandled %s", type(exc).__name__)
         response = error(500, "unavailable")
-    origins: list[str] = request.app["origins"]
-    headers = dict(SECURITY_HEADERS)
-    headers["Content-Security-Policy"] = headers["Content-Security-Policy"].format(
-        ancestors=" ".join(["'self'", *origins])
-    )
-    response.headers.update(headers)
+    origins = request.app[ORIGINS]
+    response.headers.update(headers_for(request.app, request.path, origins))
     origin = request.headers.get("Origin")
     if origin and origin in origins:
         response.headers["Access-Control-Allow-Origin"] = origin
@@ -193,8 +181,7 @@ async def webhook(request: web.Request) -> web.StreamResponse:
         return error(400, "empty")
     if len(message) > MAX_MESSAGE_CHARS:
         return error(413, "too_long", limit=MAX_MESSAGE_CHARS)
-    limiter: RateLimiter = app["per_conversation"]
-    clients: RateLimiter = app["per_client"]
+    limiter, clients = app[PER_CONVERSATION], app[PER_CLIENT]
     if not limiter.allow(sender) or not clients.allow(clients.client_key(request.remote or "")):
         # The helpline numbers and call buttons, as on the card when Rasa cannot answer.
         return web.json_response({"error": text("too_many"), "buttons": call_buttons()},
@@ -204,8 +191,8 @@ async def webhook(request: web.Request) -> web.StreamResponse:
         return error(400, "empty")
     payload = {"sender": sender, "message": message}
     try:
-        async with app["session"].post(
-            app["rasa_url"] + "/webhooks/rest/webhook", json=payload, timeout=app["timeout"]
+        async with app[SESSION].post(
+            app[RASA_URL] + "/webhooks/rest/webhook", json=payload, timeout=app[TIMEOUT]
         ) as resp:
             if resp.status != 200:
                 raise aiohttp.ClientResponseError(resp.request_info, (), status=resp.status)
@@ -227,13 +214,13 @@ async def healthz(request: web.Request) -> web.Response:
 async def readyz(request: web.Request) -> web.Response:
     """What the product depends on, for this machine's monitoring and logged-in staff only."""
     app = request.app
-    if not is_loopback(request) and not staff.logged_in(request):
+    if not is_loopback(request) and not staff_auth.logged_in(request):
         return error(404, "not_found")
-    checks = {"rasa": app["rasa_url"] + "/", "actions": app["actions_url"] + "/health"}
+    checks = {"rasa": app[RASA_URL] + "/", "actions": app[ACTIONS_URL] + "/health"}
     results: dict[str, bool] = {}
     for name, url in checks.items():
         try:
-            async with app["session"].get(url, timeout=aiohttp.ClientTimeout(total=2)) as resp:
+            async with app[SESSION].get(url, timeout=aiohttp.ClientTimeout(total=2)) as resp:
                 results[name] = resp.status == 200
         except (aiohttp.ClientError, asyncio.TimeoutError):
             results[name] = False
@@ -271,8 +258,9 @@ def static_file(path: Path, content_type: str) -> Callable[[web.Request], Awaita
     async def handler(request: web.Request) -> web.Response:
         body = path.read_text(encoding="utf-8")
         if content_type == "text/html":
-            body = body.replace("{{exit_url}}", html.escape(request.app["exit_url"], quote=True))
-        return web.Response(text=registry.load().render(body), content_type=content_type)
+            body = body.replace("{{exit_url}}", html.escape(request.app[EXIT_URL], quote=True))
+        body = registry.load().render(content.fill(body))
+        return web.Response(text=body, content_type=content_type)
 
     return handler
 
@@ -282,18 +270,20 @@ def create_app(
     exit_to: str | None = None,
 ) -> web.Application:
     app = web.Application(middlewares=[security_headers], client_max_size=MAX_BODY_BYTES)
-    app["rasa_url"] = (rasa_url or os.environ.get("RASA_URL", "http://127.0.0.1:5005")).rstrip("/")
-    app["actions_url"] = (actions_url or os.environ.get("ACTIONS_URL", "http://127.0.0.1:5055")).rstrip("/")
-    app["origins"] = origins if origins is not None else [
+    app[RASA_URL] = (rasa_url or os.environ.get("RASA_URL", "http://127.0.0.1:5005")).rstrip("/")
+    app[ACTIONS_URL] = (
+        actions_url or os.environ.get("ACTIONS_URL", "http://127.0.0.1:5055")
+    ).rstrip("/")
+    app[ORIGINS] = origins if origins is not None else [
         o for o in os.environ.get("ALLOWED_ORIGINS", "").split(",") if o
     ]
-    app["exit_url"] = exit_url(exit_to or os.environ.get("EXIT_URL"))
-    app["timeout"] = aiohttp.ClientTimeout(total=float(os.environ.get("RASA_TIMEOUT", 10)))
+    app[EXIT_URL] = exit_url(exit_to or os.environ.get("EXIT_URL"))
+    app[TIMEOUT] = aiohttp.ClientTimeout(total=float(os.environ.get("RASA_TIMEOUT", 10)))
     # Messages per minute. Behind an ingress every client may share one address: raise
     # RATE_LIMIT_CLIENT there, or let the ingress limit (docs/deployment.md).
-    app["per_conversation"] = RateLimiter(limit=int(os.environ.get("RATE_LIMIT_CONVERSATION", 30)),
-                                          window=60)
-    app["per_client"] = RateLimiter(limit=int(os.environ.get("RATE_LIMIT_CLIENT", 120)), window=60)
+    app[PER_CONVERSATION] = RateLimiter(limit=int(os.environ.get("RATE_LIMIT_CONVERSATION", 30)),
+                                        window=60)
+    app[PER_CLIENT] = RateLimiter(limit=int(os.environ.get("RATE_LIMIT_CLIENT", 120)), window=60)
 
     # At most RASA_CONCURRENCY requests in flight to Rasa; the rest wait here, first come first
     # served. Rasa runs one turn at a time on its CPU, and every request it has accepted shares
@@ -303,9 +293,9 @@ def create_app(
     limit = int(os.environ.get("RASA_CONCURRENCY", 3))
 
     async def session_ctx(app: web.Application) -> Any:
-        app["session"] = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=limit))
+        app[SESSION] = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=limit))
         yield
-        await app["session"].close()
+        await app[SESSION].close()
 
     app.cleanup_ctx.append(session_ctx)
     app.router.add_get("/", static_file(STATIC / "index.html", "text/html"))
@@ -320,7 +310,10 @@ def create_app(
     app.router.add_get("/readyz", readyz)
     # The public endpoints, described.
     app.router.add_get("/openapi.yaml", static_file(OPENAPI, "application/yaml"))
-    staff.setup(app)
+    # The flow counts, opened on first use (a gateway that nobody asks creates no file).
+    counts = LazyStore()
+    staff.setup(app, counts)
+    events.setup(app, counts)
     return app
 
 

@@ -7,39 +7,49 @@ crisis replies and helpline numbers do not depend on the action server.
 
 from __future__ import annotations
 
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-import yaml
 from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
-from bot import registry, speedups
+from bot import content, registry
+from bot.content import blocks
 
-speedups.install_event_lookup()
-
-BLOCKS_PATH = Path(__file__).resolve().parent.parent / "data" / "content" / "blocks.yml"
 INFO_PREFIXES = ("utter_info_", "utter_more_", "utter_help")
 ANSWER_PREFIX = "utter_info_"
 CRISIS_PREFIX = "utter_crisis_"
-FALLBACK_RESPONSES = ("utter_default", "utter_out_of_scope")
+DEFAULT_RESPONSE = "utter_default"
+FALLBACK_RESPONSES = (DEFAULT_RESPONSE, "utter_out_of_scope")
+# "Mente du ...?" only when the two best topics are both plausible and share most of the
+# probability; otherwise the general fallback with its topic buttons is the better answer.
+GUESS_FLOOR = 0.15
+GUESS_MASS = 0.5
 # "Ja" / "Nei" right after the maybe tier asked "Er du trygg akkurat nå?" answer that question.
 SAFETY_ANSWERS = {"utter_affirm": "utter_glad_safe", "utter_deny": "utter_not_safe"}
-
-
-@lru_cache(maxsize=1)
-def blocks() -> dict[str, Any]:
-    return yaml.safe_load(BLOCKS_PATH.read_text(encoding="utf-8"))
 
 
 def crisis_of(event: UserUttered | None) -> dict[str, Any]:
     if event is None:
         return {}
     return event.parse_data.get("crisis") or {}
+
+
+def best_topics(event: UserUttered | None) -> list[str]:
+    """The two topics the NLU ranked best for a message it was unsure of, when both are plausible
+    (each at least `GUESS_FLOOR` and together most of the probability): "Mente du ...?"."""
+    if event is None:
+        return []
+    topics = content.topics()
+    ranked = [r for r in event.parse_data.get("intent_ranking") or []
+              if r.get("name") in topics]
+    if len(ranked) < 2 or ranked[1].get("confidence", 0.0) < GUESS_FLOOR:
+        return []
+    if ranked[0].get("confidence", 0.0) + ranked[1].get("confidence", 0.0) < GUESS_MASS:
+        return []
+    return [str(ranked[0]["name"]), str(ranked[1]["name"])]
 
 
 def had_crisis(tracker: DialogueStateTracker) -> bool:
@@ -126,6 +136,16 @@ class RegistryNLG(TemplatedNaturalLanguageGenerator):
         if response is None:
             return None
         crisis = crisis_of(tracker.latest_message)
+        if utter_action == DEFAULT_RESPONSE and not crisis:
+            guesses = best_topics(tracker.latest_message)
+            if guesses:
+                response = {
+                    **response, "text": blocks()["did_you_mean"],
+                    "buttons": [content.topic_button(i) for i in guesses],
+                }
+        if utter_action in FALLBACK_RESPONSES:  # not understood: a person is one tap away
+            vo_linjen = content.call_button("vo_linjen")
+            response = {**response, "buttons": [*(response.get("buttons") or []), vo_linjen]}
         answer = None
         if utter_action.startswith(CRISIS_PREFIX) and crisis.get("question"):
             answer = self._answer_text(str(crisis["question"]), tracker, output_channel)
@@ -167,10 +187,9 @@ class RegistryNLG(TemplatedNaturalLanguageGenerator):
             {**btn, "title": render(btn["title"]), "payload": render(btn["payload"])}
             for btn in response.get("buttons") or []
         ]
-        emergency = "tel:" + self.registry["police_emergency"].phone
-        if emergency_button and all(btn["payload"] != emergency for btn in buttons):
-            phone = self.registry["police_emergency"].phone_display
-            buttons.append({"title": f"Ring {phone}", "payload": emergency})
+        emergency = content.call_button("police_emergency")
+        if emergency_button and all(btn["payload"] != emergency["payload"] for btn in buttons):
+            buttons.append(emergency)
         if buttons:
             out["buttons"] = buttons
         return out

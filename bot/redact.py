@@ -7,7 +7,9 @@ passport numbers, social media handles, names after cues such as «jeg heter» o
 capitalised full names («Ola Hansen»). Each is replaced by a typed Bokmål placeholder
 (``[telefon]``, ``[navn]`` ...) that the NLU still understands. Text is NFKC-normalised first
 (full-width and other scripts' digits become ASCII digits). Public helpline numbers and help sites
-from ``data/helplines.yml`` are kept. Pure functions, no I/O after import.
+from ``data/helplines.yml`` are kept. Pure functions, no I/O after import. The word lists are
+data (``data/redaction/words.yml``, read by ``bot/redaction/lists.py``); digit sequences are
+classified in ``bot/redaction/numbers.py``.
 """
 
 from __future__ import annotations
@@ -15,75 +17,27 @@ from __future__ import annotations
 import ipaddress
 import re
 import unicodedata
-from pathlib import Path
-from typing import NamedTuple
 
-import phonenumbers
-import yaml
 from stdnum import iban
-from stdnum.no import fodselsnummer, kontonr
 
-HELPLINES = Path(__file__).resolve().parent.parent / "data" / "helplines.yml"
-
-KINDS = (
-    "fødselsnummer",
-    "telefon",
-    "e-post",
-    "adresse",
-    "postnummer",
-    "kontonummer",
-    "kortnummer",
-    "nettadresse",
-    "navn",
-    "ip-adresse",
-    "bilnummer",
-    "passnummer",
-    "brukernavn",
+from bot.redaction import KINDS, Span, placeholder
+from bot.redaction.lists import (
+    ALLOWED_PHONES,
+    ALLOWED_WEBS,
+    LOWER_PLACES,
+    NOT_FULL_NAMES,
+    NOT_NAMES,
+    NOT_PLATES,
+    RELATIONS_BASE,
+    RELATIONS_DEFINITE,
+    SERVICE_WORDS,
+    host,
 )
+from bot.redaction.numbers import number_spans
 
-
-class Span(NamedTuple):
-    """A personal identifier at ``text[start:end]``; ``kind`` is the placeholder name."""
-
-    start: int
-    end: int
-    kind: str
-
-
-def placeholder(kind: str) -> str:
-    """The text that replaces an identifier of ``kind``, e.g. ``[telefon]``."""
-    return f"[{kind}]"
-
-
-def _load_allow_lists(path: Path) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
-    """Public service phone numbers (digits only), help-site domains and the words of service
-    names («Mental Helse», «Røde Kors»: capitalised, but not a person) from the registry."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    phones: set[str] = set()
-    webs: set[str] = set()
-    words: set[str] = set()
-    for entry in (data.get("resources") or {}).values():
-        if not isinstance(entry, dict):
-            continue
-        words.update(w.lower() for w in re.findall(r"[^\W\d_]+", str(entry.get("name") or "")))
-        phone = entry.get("phone")
-        if phone:
-            phones.add(re.sub(r"[^0-9]", "", str(phone)))
-        for holder in (entry, entry.get("chat")):
-            if isinstance(holder, dict) and holder.get("web"):
-                webs.add(_host(str(holder["web"])))
-    phones.discard("")
-    webs.discard("")
-    return frozenset(phones), frozenset(webs), frozenset(words)
-
-
-def _host(url: str) -> str:
-    host = re.sub(r"^[a-z]+://", "", url.strip().lower())
-    host = re.split(r"[/?#:]", host, maxsplit=1)[0]
-    return host[4:] if host.startswith("www.") else host
-
-
-ALLOWED_PHONES, ALLOWED_WEBS, SERVICE_WORDS = _load_allow_lists(HELPLINES)
+# The public API; ALLOWED_* are the registry's numbers and sites that are never redacted.
+__all__ = ["ALLOWED_PHONES", "ALLOWED_WEBS", "KINDS", "Span", "find", "normalise", "placeholder",
+           "redact"]
 
 # A decimal digit of any other script (full-width, Arabic-Indic ...): the patterns below match
 # ASCII digits only, so these are mapped to ASCII first.
@@ -99,10 +53,6 @@ def normalise(text: str) -> str:
     return INVISIBLE_RE.sub("", text)
 
 
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
 # --- patterns (ASCII digits only: \d would also match other scripts' digits) -----------------
 
 _L = "A-Za-zÆØÅæøåÄÖÜäöüÉÈéèÁáÓóÍí"  # letters in Norwegian names and street names
@@ -112,9 +62,6 @@ _LO = "a-zæøåäöüéèáóí"
 PLACEHOLDER_RE = re.compile(r"\[(?:" + "|".join(re.escape(k) for k in KINDS) + r")\]")
 
 # A chain of digit groups joined by one separator, optionally led by "+".
-NUMBER_CHAIN_RE = re.compile(r"(?<![\w+])(?:\+\s?)?[0-9]+(?:[ \-.\u00a0][0-9]+)*(?![0-9])(?!\w)")
-DIGIT_GROUP_RE = re.compile(r"[0-9]+")
-CURRENCY_AFTER_RE = re.compile(r"\s*(?:kr\b|kroner\b|nok\b|,-|€|\$|euro\b)", re.IGNORECASE)
 
 EMAIL_RE = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}(?![\w-])")
 _URL_TAIL = r"[^\s\[\]<>\"'«»]*"
@@ -152,14 +99,6 @@ POSTCODE_CUE_RE = re.compile(
 YEAR_CUE_RE = re.compile(
     r"(?i:\b(?:i|år|året|fra|siden|til|før|etter|høsten|våren|sommeren|vinteren|julen|in)\s+)$"
 )
-# Places people commonly write in lower case after a postcode.
-LOWER_PLACES = _words(
-    """
-    oslo bergen trondheim stavanger tromsø kristiansand drammen fredrikstad sandnes bodø ålesund
-    sarpsborg skien porsgrunn haugesund tønsberg moss arendal hamar lillehammer molde gjøvik
-    larvik halden harstad kongsberg narvik alta steinkjer askøy sandefjord lørenskog
-    """
-)
 
 # A street name without a house number: capitalised with a street suffix that is rarely
 # anything else («Storgata», «Kirkeveien»), a genitive and «gate»/«vei» («Karl Johans gate»),
@@ -181,8 +120,6 @@ IBAN_RE = re.compile(
 )
 # Norwegian licence plates: two letters and five digits («EL 12345», «AB-12345»).
 PLATE_RE = re.compile(r"(?<![\w])([A-Za-z]{2})[ \-]?[0-9]{5}(?![\w])")
-# Two lower-case letters before five digits that are not a plate.
-NOT_PLATES = _words("kr nr kl ca er se vs mm km kg pr st av og på om fx ex tv")
 # Passports: after a cue, or the shape of one (one or two capitals and 6–8 digits).
 PASSPORT_CUE_RE = re.compile(
     r"(?<![\w])(?i:pass(?:et|nummer|nummeret|nr\.?)?)(?:\s+(?:mitt|min|hans|hennes|vårt))?"
@@ -207,19 +144,7 @@ HANDLE_CUE_RE = re.compile(
 )
 
 # Cues after which the next word(s) are a name. Lower-case names are accepted after «heter».
-_REL_DEF = (
-    "mannen|kona|konen|samboeren|kjæresten|eksen|eksmannen|ekskona|ekskonen|eksamboeren"
-    "|ekskjæresten|typen|dama|partneren|ektemannen|ektefellen|sønnen|sønnene|datteren|dattera"
-    "|døtrene|barna|broren|brødrene|søsteren|søstera|søstrene|faren|fara|moren|mora|stefaren"
-    "|stemoren|stemora|pappaen|mammaen|onkelen|tanten|tante|fetteren|kusinen|bestefaren"
-    "|bestemoren|bestemora|venninnen|venninna|vennen|kompisen|kameraten|naboen|sjefen"
-    "|svigerfaren|svigermoren|svigermora|svogeren|svigerinnen|læreren|kontaktlæreren|pappa|mamma"
-)
-_REL_BASE = (
-    "mann|kone|samboer|kjæreste|eks|ektemann|ektefelle|partner|sønn|datter|bror|søster|far"
-    "|mor|stefar|stemor|pappa|mamma|onkel|tante|fetter|kusine|venn|venninne|kompis|nabo|sjef"
-    "|svigerfar|svigermor|lærer"
-)
+_REL_DEF, _REL_BASE = RELATIONS_DEFINITE, RELATIONS_BASE
 _POSS = "min|mi|mitt|mine|vår|våre"
 LOWER_NAME_CUE_RE = re.compile(
     r"(?<![\w])(?:(?i:jeg\s+heter|jeg\s+kalles|kall\s+meg|mitt\s+navn\s+er|navnet\s+mitt\s+er"
@@ -239,208 +164,7 @@ CAP_WORD_RE = re.compile(rf"[{_UP}][{_L}]*(?:[-'’][{_L}]+)*(?![\w])")
 LOW_WORD_RE = re.compile(rf"[{_LO}][{_L}]*(?:-[{_L}]+)*(?![\w])")
 NAME_JOIN_RE = re.compile(r"\s*(?:,|\bog\b)\s*")
 SPACE_RE = re.compile(r"[ \t]+")
-
-# Words that are never a name after a cue (compared in lower case).
-NOT_NAMES = _words(
-    """
-    jeg du han hun hen vi dere de den det dette denne disse meg deg seg oss dem ham henne hans
-    hennes min mi mitt mine din di ditt dine sin si sitt sine vår våre deres og eller men så som
-    at er var vært har hadde blir ble vil ville skal skulle kan kunne må måtte bør burde får fikk
-    ikke aldri alltid også bare jo nok vel da nå her der hit dit i på til fra med om av for hos
-    etter før under over mot uten ved inn ut opp ned hjem en ei et noe noen ingen alt alle hva
-    hvem hvor hvorfor når hvordan hvis fordi selv hei hallo heisann takk ja nei egentlig faktisk
-    liksom visst sånn slik heller kanskje sikkert altså bare helt veldig litt mye mer mest
-    hjelp hjelpe redd sjalu sint sinna full syk snill slem voldelig farlig slår slo slått truer
-    truet sier sa gjør gjorde tar tok kommer kom går gikk bor bodde heter het sover sov jobber
-    drikker drakk ruser skriker skrek kjefter kjeftet dytter dyttet lyver løy kontrollerer
-    kontrollerte passer følger fulgte ringer ringte sender sendte vet visste tror trodde tenker
-    ser så sitter står ligger trenger trengte prøver prøvde elsker hater liker lurer mener
-    ønsker orker klarer tørr tør tørs husker glemmer skjønner forstår forteller fortalte
-    snakker snakket spør spurte svarer låser låste nekter nektet tvinger tvang presser presset
-    holder holdt bruker brukte mishandler voldtok voldtar misbruker truende
-    ok okei unnskyld sorry beklager please uansett dessverre heldigvis ellers
-    hjemme borte ute inne igjen snart tidligere senere lenge ofte noen gang gang ganger dag
-    dager natt kveld morgen uke uker år måned måneder siden
-    vonr bot chat
-    mann kone samboer kjæreste eks barn sønn datter mor far mamma pappa bror søster venn
-    politiet politi barnevernet barnevern nav legen lege skolen krisesenteret
-    """
-)
-
-
-# Capitalised words that are not a person's name, so two of them in a row are not a full name
-# («Mental Helse», «Røde Kors», «God jul»); the registry's service names are added to these.
-NOT_FULL_NAMES = _words(
-    """
-    hei hallo god godt jul nytt år påske mandag tirsdag onsdag torsdag fredag lørdag søndag
-    januar februar mars april mai juni juli august september oktober november desember
-    norge norsk norske norway sverige danmark europa nord sør øst vest sentrum
-    politiet politi barnevernet barnevern nav krisesenteret krisesenter krisesentrene
-    statens barnehus bufetat familievernet familievernkontoret tingretten lagmannsretten
-    høyesterett kommune kommunen fylke fylkeskommune legevakten legevakt sykehus sykehuset
-    facebook instagram snapchat tiktok google whatsapp messenger youtube iphone android apple
-    please help me my the is it you thank thanks hello hi sorry okay yes no dear
-    dette denne kjære herr fru frøken doktor dr
-    """
-) | LOWER_PLACES
 TITLE_WORD_RE = re.compile(rf"[{_UP}][{_LO}]+(?:-[{_UP}]?[{_LO}]+)*(?![\w])")
-
-
-# --- number classification --------------------------------------------------------------------
-
-
-def _plausible_birth_date(digits: str) -> bool:
-    """First six digits DDMMYY: day 01–31 (+40 D-number), month 01–12 (+40 H-, +80 synthetic)."""
-    day, month = int(digits[0:2]), int(digits[2:4])
-    if day > 40:
-        day -= 40
-    if month > 80:
-        month -= 80
-    elif month > 40:
-        month -= 40
-    return 1 <= day <= 31 and 1 <= month <= 12
-
-
-def _luhn_ok(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = ord(ch) - 48
-        if i % 2:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return total % 10 == 0
-
-
-def _card_shape(lengths: tuple[int, ...]) -> bool:
-    if len(lengths) == 1:
-        return True
-    if lengths in ((4, 6, 4), (4, 6, 5)):
-        return True
-    return all(n == 4 for n in lengths[:-1]) and 1 <= lengths[-1] <= 4
-
-
-def _phone_kind(
-    digits: str, lengths: tuple[int, ...], international: bool, seps: str
-) -> str | None:
-    # Dots join phone groups too («912.34.567», «91.23.45.67»), but only in a phone's grouping:
-    # other dotted numbers are dates and amounts («24.12.2022», «1.234.567»).
-    if "." in seps and not international and (seps != "." * len(seps) or lengths not in DOTTED):
-        return None
-    if international:
-        if not 8 <= len(digits) <= 15:
-            return None
-        try:
-            number = phonenumbers.parse("+" + digits, None)
-        except phonenumbers.NumberParseException:
-            return None
-        national = str(number.national_number)
-        if national in ALLOWED_PHONES or digits in ALLOWED_PHONES:
-            return None
-        return "telefon" if phonenumbers.is_valid_number(number) else None
-    if len(digits) != 8 or digits in ALLOWED_PHONES:
-        return None
-    if len(lengths) > 1 and min(lengths) < 2:
-        return None
-    if digits[0] in "49":  # the whole 4 and 9 series is mobile, assigned or not yet
-        return "telefon"
-    try:
-        number = phonenumbers.parse(digits, "NO")
-    except phonenumbers.NumberParseException:
-        return None
-    return "telefon" if phonenumbers.is_valid_number(number) else None
-
-
-DOTTED = ((3, 2, 3), (2, 2, 2, 2), (4, 4))
-# Ways a fødselsnummer is written: as one, birth date and personal number («150765 00565»), or
-# birth date, individual number and check digits («150765 005 65»).
-FNR_SHAPES = ((11,), (6, 5), (6, 3, 2))
-
-
-def _shape_possible(lengths: tuple[int, ...]) -> bool:
-    """Cheap pre-check: could a national number with these digit groups be any identifier?"""
-    n = sum(lengths)
-    if n == 8:
-        return len(lengths) == 1 or min(lengths) >= 2
-    if n == 11:
-        return lengths in (*FNR_SHAPES, (4, 2, 5))
-    return 13 <= n <= 19 and _card_shape(lengths)
-
-
-def _classify_number(
-    digits: str, lengths: tuple[int, ...], seps: str, international: bool
-) -> str | None:
-    """The kind of identifier one window of digit groups is, or None."""
-    n = len(digits)
-    if international:
-        return _phone_kind(digits, lengths, True, seps)
-    if n == 11:
-        if lengths == (4, 2, 5) and seps in ("  ", ".."):
-            return "kontonummer"
-        if lengths in FNR_SHAPES and len(set(seps)) <= 1 and seps[:1] in ("", " ", "-", "."):
-            if fodselsnummer.is_valid(digits) or _plausible_birth_date(digits):
-                return "fødselsnummer"
-            if lengths == (11,) and kontonr.is_valid(digits):
-                return "kontonummer"
-        return None
-    if 13 <= n <= 19:
-        if "." not in seps and _card_shape(lengths) and _luhn_ok(digits):
-            return "kortnummer"
-        return None
-    if n == 8:
-        return _phone_kind(digits, lengths, False, seps)
-    return None
-
-
-def _number_spans(text: str) -> list[Span]:
-    spans: list[Span] = []
-    for chain in NUMBER_CHAIN_RE.finditer(text):
-        groups = [
-            (g.start(), g.end()) for g in DIGIT_GROUP_RE.finditer(text, chain.start(), chain.end())
-        ]
-        plus = text[chain.start()] == "+"
-        if len(groups) == 1 and groups[0][1] - groups[0][0] < 8 and not plus:
-            continue
-        i = 0
-        while i < len(groups):
-            # Widest window first: digit count grows with j, so stop past 19 digits.
-            ends: list[int] = []
-            count = 0
-            for j in range(i, len(groups)):
-                count += groups[j][1] - groups[j][0]
-                if count > 19:
-                    break
-                if count >= 8:
-                    ends.append(j)
-            found = None
-            for j in reversed(ends):
-                window = groups[i : j + 1]
-                lengths = tuple(b - a for a, b in window)
-                start, end = window[0][0], window[-1][1]
-                international = (i == 0 and plus) or (
-                    3 <= lengths[0] <= 5 and text.startswith("00", start)
-                )
-                if not international and not _shape_possible(lengths):
-                    continue
-                digits = "".join(text[a:b] for a, b in window)
-                seps = "".join(text[window[k][1]] for k in range(len(window) - 1))
-                if i == 0 and plus:
-                    start = chain.start()
-                elif international:
-                    digits = digits[2:]
-                if not international and CURRENCY_AFTER_RE.match(text, end):
-                    continue
-                kind = _classify_number(digits, lengths, seps, international)
-                if kind:
-                    found = Span(start, end, kind)
-                    i = j + 1
-                    break
-            if found:
-                spans.append(found)
-            else:
-                i += 1
-    return spans
 
 
 # --- other detectors --------------------------------------------------------------------------
@@ -457,8 +181,8 @@ def _url_spans(text: str) -> tuple[list[Span], list[Span]]:
         if end <= start:
             continue
         url = text[start:end]
-        host = _host(url)
-        if host in ALLOWED_WEBS and "?" not in url and "#" not in url:
+        url_host = host(url)
+        if url_host in ALLOWED_WEBS and "?" not in url and "#" not in url:
             keep.append(Span(start, end, "nettadresse"))
         else:
             redact_spans.append(Span(start, end, "nettadresse"))
@@ -603,7 +327,7 @@ def find(text: str) -> list[Span]:
     candidates: list[Span] = [Span(m.start(), m.end(), "e-post") for m in EMAIL_RE.finditer(text)]
     candidates += urls
     if any("0" <= ch <= "9" for ch in text):
-        candidates += _number_spans(text)
+        candidates += number_spans(text)
         candidates += [Span(m.start(), m.end(), "adresse") for m in ADDRESS_RE.finditer(text)]
         candidates += _postcode_spans(text)
     candidates += _other_spans(text)

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 import yaml
+from holidays.countries import Norway
 
 REGISTRY_PATH = Path(__file__).resolve().parent.parent / "data" / "helplines.yml"
 PLACEHOLDER = re.compile(r"\[\[([a-z0-9_]+)(?:\.([a-z_]+))?\]\]")
@@ -60,7 +61,7 @@ def format_phone(digits: str) -> str:
 @lru_cache(maxsize=8)
 def _norwegian_holidays(year: int) -> holidays.HolidayBase:
     # Sundays are not counted as holidays here: a Sunday is handled by the `sun` span.
-    return holidays.Norway(years=year, include_sundays=False, language="no")
+    return Norway(years=year, include_sundays=False, language="no")
 
 
 def public_holiday(day: date) -> str | None:

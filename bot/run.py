@@ -1,35 +1,19 @@
-"""`make run`: starts the action server, Rasa and the gateway, prints the URL, stops all three on
-Ctrl-C. In-memory stores by default; with REDIS_URL set, trackers and locks live in Redis."""
+"""`make run`: starts the action server, Rasa and the gateway (bot/launch.py), prints the URL,
+stops all three on Ctrl-C. In-memory stores by default; with REDIS_URL set, trackers and locks live
+in Redis."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-from bot.train import ROOT, rasa_env
+from bot import launch
 
-
-def endpoints_file() -> str:
-    return "endpoints.redis.yml" if os.environ.get("REDIS_URL") else "endpoints.yml"
-
-
-def commands(
-    model: Path, ports: dict[str, int], endpoints: str | None = None
-) -> dict[str, list[str]]:
-    py = sys.executable
-    return {
-        "actions": [py, "-m", "bot.actions_server", "--actions", "actions",
-                    "--port", str(ports["actions"])],
-        "rasa": [py, "-m", "rasa", "run", "--model", str(model), "--port", str(ports["rasa"]),
-                 "--interface", "127.0.0.1", "--endpoints", endpoints or endpoints_file(),
-                 "--credentials", "credentials.yml"],
-        "gateway": [py, "-m", "bot.gateway", "--port", str(ports["gateway"])],
-    }
+URL_VARIABLES = ("RASA_URL", "ACTIONS_URL", "ACTION_ENDPOINT_URL")
 
 
 def main() -> int:
@@ -38,43 +22,30 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8080)))
     args = parser.parse_args()
     ports = {"gateway": args.port, "rasa": 5005, "actions": 5055}
-    env = rasa_env()
-    env.setdefault("RASA_URL", f"http://127.0.0.1:{ports['rasa']}")
-    env.setdefault("ACTIONS_URL", f"http://127.0.0.1:{ports['actions']}")
-    env.setdefault("ACTION_ENDPOINT_URL", env["ACTIONS_URL"] + "/webhook")
-    procs = {
-        name: subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
-        for name, cmd in commands(args.model, ports).items()
-    }
-    store = "Redis (" + endpoints_file() + ")" if os.environ.get("REDIS_URL") else "in memory"
+    redis_url = os.environ.get("REDIS_URL")
+    # URLs set in the environment win, so the gateway can be pointed at another Rasa.
+    given = {name: os.environ[name] for name in URL_VARIABLES if name in os.environ}
+    # Each process in a session of its own: Ctrl-C reaches only this one, which stops them all.
+    stack = launch.start(args.model, ports=ports, env=given, redis_url=redis_url, wait=False,
+                         own_sessions=True)
+    store = "Redis (endpoints.redis.yml)" if redis_url else "in memory"
     print(f"\n  vonr-bot: http://localhost:{args.port}/   (Rasa :{ports['rasa']}, "
           f"actions :{ports['actions']}, conversations {store})\n  Ctrl-C stops all three.\n",
           flush=True)
     if not os.environ.get("STAFF_PASSWORD_HASH"):
         print("  Staff pages (/staff) are off: set STAFF_PASSWORD_HASH (python -m bot.staff hash)")
 
-    def stop(*_: object) -> None:
-        for proc in procs.values():
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        deadline = time.monotonic() + 10
-        for proc in procs.values():
-            try:
-                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        while all(p.poll() is None for p in procs.values()):
+        while all(p.poll() is None for p in stack.procs.values()):
             time.sleep(0.5)
-        dead = [n for n, p in procs.items() if p.poll() is not None]
+        dead = [n for n, p in stack.procs.items() if p.poll() is not None]
         print(f"run: {', '.join(dead)} stopped; stopping the rest", file=sys.stderr)
         return 1
     except (KeyboardInterrupt, SystemExit):
         return 0
     finally:
-        stop()
+        stack.stop(timeout=10)
 
 
 if __name__ == "__main__":

@@ -26,16 +26,23 @@ results as Rasa's own code.
   and never for a TED that can predict end-to-end from text, which would overrule the rule.
   (MemoizationPolicy runs before RulePolicy in Rasa's graph, so it cannot be spared this way.)
 
-All are installed by bot.stores, whose tracker store Rasa creates from our endpoints (both
-files) before it loads the model, so they apply in every Rasa process that runs our endpoints,
-whoever starts it; bot.nlg installs the event lookup too.
+`install()` installs all four, once, from the Rasa entry point `python -m bot.rasa_server`
+(bot/rasa_server.py; `make run`, the tests and the benchmarks start Rasa that way). They are
+written for one Rasa release: on any other, or with VONR_SPEEDUPS=0, `install()` logs why and
+leaves Rasa as it is. Training (`python -m rasa train`) runs pure Rasa, as it always has.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 from typing import Any
 
+import rasa
 from rasa.shared.core.events import Event
+
+RASA_VERSION = "3.6.21"  # the release whose private API these patch (and that the test proves)
+log = logging.getLogger("vonr.speedups")
 
 _ORIGINAL_RESOLVE = Event.resolve_by_type
 _BY_NAME: dict[str, type[Event]] = {}
@@ -52,7 +59,7 @@ def _resolve_by_type(type_name: str, default: Any = None) -> type[Event] | None:
 
 def install_event_lookup() -> None:
     """Idempotent."""
-    Event.resolve_by_type = staticmethod(_resolve_by_type)  # type: ignore[method-assign]
+    Event.resolve_by_type = staticmethod(_resolve_by_type)
 
 
 def install_fast_model_load() -> None:
@@ -85,7 +92,7 @@ def install_fast_model_load() -> None:
         return model
 
     load.vonr_fast = True  # type: ignore[attr-defined]
-    RasaModel.load = classmethod(load)  # type: ignore[assignment]
+    RasaModel.load = classmethod(load)
 
 
 def install_action_validation_cache() -> None:
@@ -115,7 +122,7 @@ def install_action_validation_cache() -> None:
 
     validate.vonr_fast = True  # type: ignore[attr-defined]
     validate.vonr_original = RemoteAction._validate_action_result  # type: ignore[attr-defined]
-    RemoteAction._validate_action_result = validate  # type: ignore[method-assign]
+    RemoteAction._validate_action_result = validate
 
 
 _RULE_DECIDED = "_vonr_rule_decided"
@@ -156,5 +163,23 @@ def install_outvoted_policy_skip() -> None:
         return ted_predict(self, tracker, domain, *args, **kwargs)
 
     rule.vonr_fast = True  # type: ignore[attr-defined]
-    RulePolicy.predict_action_probabilities = rule  # type: ignore[method-assign]
-    TEDPolicy.predict_action_probabilities = ted  # type: ignore[method-assign]
+    RulePolicy.predict_action_probabilities = rule
+    TEDPolicy.predict_action_probabilities = ted
+
+
+def install() -> bool:
+    """All four speedups, if this is the Rasa release they were written for and VONR_SPEEDUPS is
+    not "0"; whether they are installed. Idempotent."""
+    if os.environ.get("VONR_SPEEDUPS", "1").strip() == "0":
+        log.warning("speedups off (VONR_SPEEDUPS=0): running pure Rasa")
+        return False
+    if rasa.__version__ != RASA_VERSION:
+        log.warning("speedups not installed: written for Rasa %s, this is Rasa %s; running pure "
+                    "Rasa", RASA_VERSION, rasa.__version__)
+        return False
+    install_event_lookup()
+    install_fast_model_load()
+    install_action_validation_cache()
+    install_outvoted_policy_skip()
+    log.info("speedups installed for Rasa %s", RASA_VERSION)
+    return True

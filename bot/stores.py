@@ -29,13 +29,7 @@ from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
 from redis.exceptions import RedisError, WatchError
 
-from bot import redact, speedups
-
-# Rasa creates the tracker store from our endpoints before it loads the model.
-speedups.install_event_lookup()
-speedups.install_fast_model_load()
-speedups.install_action_validation_cache()
-speedups.install_outvoted_policy_skip()
+from bot import redact
 
 logger = logging.getLogger(__name__)
 

@@ -6,6 +6,7 @@ outside the clone (keyed by a hash of the inputs) so every clone on the machine 
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import subprocess
@@ -87,13 +88,24 @@ def model_path() -> Path:
         print(f"train: inputs unchanged, reusing {target}", file=sys.stderr)
         return target
     models.mkdir(parents=True, exist_ok=True)
+    # One training per input set at a time: a second caller (another clone, a parallel test run)
+    # waits and then reuses the model instead of training the same one again beside it.
+    with open(models / f"{target.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if target.exists():
+            print(f"train: trained meanwhile, reusing {target}", file=sys.stderr)
+            return target
+        _train(config, models, target)
+    return target
+
+
+def _train(config: Path, models: Path, target: Path) -> None:
     started = time.monotonic()
     cmd = [sys.executable, "-m", "rasa", "train", "--config", str(config), "--domain", "domain.yml",
            "--data", *TRAINING_DATA, "--out", str(models), "--fixed-model-name", target.name[:-7]]
     subprocess.run(cmd, cwd=ROOT, env=rasa_env(serving=False), check=True,
                    stdout=sys.stderr)
     print(f"train: trained in {time.monotonic() - started:.0f} s -> {target}", file=sys.stderr)
-    return target
 
 
 if __name__ == "__main__":

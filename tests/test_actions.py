@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from rasa_sdk import Tracker
@@ -78,3 +81,14 @@ def test_had_crisis_matches_the_nlg() -> None:
         tracker = DialogueStateTracker.from_events("t", [
             UserUttered(e["text"], parse_data=e["parse_data"]) for e in events])
         assert had_crisis(events) == nlg.had_crisis(tracker), events
+
+
+def test_the_action_server_runs_on_rasa_sdk_alone() -> None:
+    """The actions read content through bot.content, never through Rasa: a fresh interpreter, as
+    the action server starts, loads no module of Rasa itself (rasa_sdk brings sanic)."""
+    code = ("import sys\nimport actions.actions as a\na.status_lines(); a.status_buttons(True)\n"
+            "print(sorted(m for m in sys.modules if m == 'rasa' or m.startswith('rasa.')))\n")
+    root = Path(__file__).resolve().parent.parent
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True,
+                         check=True, env={"PYTHONPATH": str(root), "PATH": ""})
+    assert out.stdout.strip() == "[]", out.stdout

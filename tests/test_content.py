@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 import yaml
 
-from bot import nlg, registry
+from bot import content, nlg, registry
 
 ROOT = Path(__file__).resolve().parent.parent
-DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+DOMAIN = content.domain()
 RESPONSES: dict[str, list[dict[str, Any]]] = DOMAIN["responses"]
 INTENTS = set(DOMAIN["intents"]) | {"nlu_fallback"}
 SOURCES = yaml.safe_load((ROOT / "data" / "content" / "sources.yml").read_text(encoding="utf-8"))
@@ -191,7 +191,8 @@ def _number_patterns() -> list[re.Pattern[str]]:
 
 
 SCANNED = [
-    *ROOT.glob("domain.yml"), *(ROOT / "data" / "content").glob("*.yml"),
+    *content.domain_files(),
+    *(ROOT / "data" / "content").glob("*.yml"), *(ROOT / "data" / "redaction").glob("*.yml"),
     *(ROOT / "data" / "rules").glob("*.yml"), *(ROOT / "data" / "stories").glob("*.yml"),
     *(ROOT / "actions").glob("*.py"), *(ROOT / "bot").rglob("*.py"),
     *(ROOT / "bot" / "static").glob("*.*"),
@@ -224,7 +225,7 @@ def test_button_payloads_are_sent_as_written_without_template_errors(
             errors.append((args, kwargs))
 
     monkeypatch.setattr(interpolator, "structlogger", Recorder())
-    domain = Domain.load(str(ROOT / "domain.yml"))
+    domain = Domain.load(str(content.DOMAIN_PATH))
     tracker = DialogueStateTracker.from_events("nlg-test", [], slots=domain.slots)
     out = asyncio.run(nlg.RegistryNLG(domain=domain).generate(
         "utter_ask_audience", tracker, "rest"))

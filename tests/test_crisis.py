@@ -14,23 +14,25 @@ import pytest
 import pytest_asyncio
 import yaml
 
-from bench.crisis import CATEGORIES, Result, evaluate
 from bot import registry
 from bot.crisis import CATEGORIES as ALL_CATEGORIES
+from bot.crisis_eval import CATEGORIES, Result, evaluate
 from bot.nlg import blocks
 from tests.conftest import say
 
 ROOT = Path(__file__).resolve().parent.parent
 # Development sets gated at the product's bar: every crisis found, at most 5 % false alarms.
 DEV_SETS = ("cases.yml", "cases_b.yml")
-# Set E (independent author, development set since 2026-12-03) does not reach that bar yet
-# (docs/crisis.md): gated at what the layer reaches today, so that no change makes it worse.
-E_FLOOR = {"recall": 0.92, "false_alarms": 0.09}
+# Sets E and F (independent authors, development sets since 2026-12-03) do not reach that bar yet
+# (docs/crisis.md): gated just under what the layer reaches today (lowest recall E 95.9 %,
+# F 97.9 %; false alarms E 7.8 %, F 8.3 %), so that no change makes them worse.
+FLOORS = {"cases_e.yml": {"recall": 0.95, "false_alarms": 0.08},
+          "cases_f.yml": {"recall": 0.97, "false_alarms": 0.085}}
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def results(agent: Any) -> dict[str, Result]:
-    names = (*DEV_SETS, "cases_e.yml")
+    names = (*DEV_SETS, *FLOORS)
     return {name: await evaluate(agent, ROOT / "tests" / "crisis" / name) for name in names}
 
 
@@ -49,12 +51,15 @@ def test_false_alarm_rate(results: dict[str, Result], name: str) -> None:
     assert result.fpr <= 0.05, f"false alarms: {result.false_positives}"
 
 
+@pytest.mark.parametrize("name", FLOORS)
 @pytest.mark.parametrize("category", CATEGORIES)
-def test_set_e_does_not_get_worse(results: dict[str, Result], category: str) -> None:
-    result = results["cases_e.yml"]
+def test_independent_dev_sets_do_not_get_worse(
+    results: dict[str, Result], name: str, category: str
+) -> None:
+    result, floor = results[name], FLOORS[name]
     assert result.totals[category] >= 50
-    assert result.recall(category) >= E_FLOOR["recall"], result.misses[category]
-    assert result.fpr <= E_FLOOR["false_alarms"], result.false_positives
+    assert result.recall(category) >= floor["recall"], result.misses[category]
+    assert result.fpr <= floor["false_alarms"], result.false_positives
 
 
 def first_number(text: str) -> str:

@@ -18,7 +18,10 @@ import pytest
 import redis
 
 from bot import registry
-from tests.conftest import ROOT, Stack, free_port, response, start_stack, stop_stack
+from bot.launch import Stack, free_port, start
+from tests.conftest import ROOT, response
+
+pytestmark = pytest.mark.redis  # a redis-server of its own
 
 REG = registry.load()
 
@@ -82,14 +85,10 @@ def fault_stack(model_path: Path, tmp_path_factory: pytest.TempPathFactory
                 ) -> Iterator[tuple[Stack, PrivateRedis]]:
     server = PrivateRedis(tmp_path_factory.mktemp("redis"))
     server.start()
-    stack = start_stack(
-        model_path, tmp_path_factory.mktemp("fault-logs"),
-        extra_env={"REDIS_URL": server.url,
-                   "VONR_STATE_DIR": str(tmp_path_factory.mktemp("fault-state"))},
-        endpoints="endpoints.redis.yml",
-    )
+    stack = start(model_path, tmp_path_factory.mktemp("fault-logs"), redis_url=server.url,
+                  env={"VONR_STATE_DIR": str(tmp_path_factory.mktemp("fault-state"))})
     yield stack, server
-    stop_stack(stack)
+    stack.stop()
     server.stop()
 
 

@@ -6,20 +6,25 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 import yaml
 
 from bot import flows
+from bot.flows import recorder as flow_recorder
+from bot.flows import report as flow_report
+from bot.flows import store as flow_store
+from tests.conftest import REDIS_TEST_URL
 
 SENDER = "Planted_Sender_Id_9f3k2"
 NAME = "Kari Nordmann"
 PHONE = "98765432"
 TEXT = f"Jeg heter {NAME} og nummeret mitt er {PHONE}"
 PLANTED = [SENDER, NAME, "Kari", "Nordmann", PHONE, "heter", "nummeret"]
-REDIS_URL = "redis://127.0.0.1:6379/5"
 PREFIX = "vonr-test:flows:"
 
 
@@ -74,16 +79,16 @@ GREET = (("intent", "greet"), ("action", "utter_greet"))
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> flows.SQLiteStore:
-    return flows.SQLiteStore(tmp_path / "flows.sqlite3")
+def store(tmp_path: Path) -> flow_store.SQLiteStore:
+    return flow_store.SQLiteStore(tmp_path / "flows.sqlite3")
 
 
-def feed(rec: flows.FlowRecorder, events: list[dict[str, Any]]) -> None:
+def feed(rec: flow_recorder.FlowRecorder, events: list[dict[str, Any]]) -> None:
     for e in events:
         rec.publish(e)
 
 
-def everything(store: flows.Store) -> flows.Counts:
+def everything(store: flow_store.Store) -> flows.Counts:
     return store.read([flows.today()])
 
 
@@ -94,8 +99,8 @@ def scan_sqlite(path: Path) -> bytes:
     return data
 
 
-def test_counts_only_the_shape(store: flows.SQLiteStore, tmp_path: Path) -> None:
-    rec = flows.FlowRecorder(store, expiry=0)
+def test_counts_only_the_shape(store: flow_store.SQLiteStore, tmp_path: Path) -> None:
+    rec = flow_recorder.FlowRecorder(store, expiry=0)
     feed(rec, conversation(SENDER, *GREET, ("intent", "krisesenter"),
                            ("action", "utter_info_krisesenter")))
     assert everything(store) == {}  # nothing is counted while the conversation is open
@@ -115,8 +120,8 @@ def test_counts_only_the_shape(store: flows.SQLiteStore, tmp_path: Path) -> None
     assert rec.open == {}
 
 
-def test_no_text_ids_or_times_in_the_sqlite_file(store: flows.SQLiteStore) -> None:
-    rec = flows.FlowRecorder(store, expiry=0)
+def test_no_text_ids_or_times_in_the_sqlite_file(store: flow_store.SQLiteStore) -> None:
+    rec = flow_recorder.FlowRecorder(store, expiry=0)
     for i in range(3):
         feed(rec, conversation(f"{SENDER}{i}", *GREET))
     rec.publish(user(SENDER, "/kari_nordmann"))  # a payload makes up an intent name
@@ -133,8 +138,8 @@ def test_no_text_ids_or_times_in_the_sqlite_file(store: flows.SQLiteStore) -> No
     assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", d) for d in days)
 
 
-def test_in_memory_state_holds_no_id_or_text(store: flows.SQLiteStore) -> None:
-    rec = flows.FlowRecorder(store, expiry=3600)
+def test_in_memory_state_holds_no_id_or_text(store: flow_store.SQLiteStore) -> None:
+    rec = flow_recorder.FlowRecorder(store, expiry=3600)
     feed(rec, conversation(SENDER, *GREET))
     assert SENDER not in rec.open
     (key, conv), = rec.open.items()
@@ -143,11 +148,11 @@ def test_in_memory_state_holds_no_id_or_text(store: flows.SQLiteStore) -> None:
     for planted in PLANTED:
         assert planted not in dump
     # Another process (another key) cannot link the same sender.
-    assert flows.FlowRecorder(store).conversation_key(SENDER) != key
+    assert flow_recorder.FlowRecorder(store).conversation_key(SENDER) != key
 
 
-def test_fold_on_expiry(store: flows.SQLiteStore) -> None:
-    rec = flows.FlowRecorder(store, expiry=0.3)
+def test_fold_on_expiry(store: flow_store.SQLiteStore) -> None:
+    rec = flow_recorder.FlowRecorder(store, expiry=0.3)
     feed(rec, conversation(SENDER, *GREET))
     assert rec.sweep() == 0
     assert everything(store) == {}
@@ -160,8 +165,8 @@ def test_fold_on_expiry(store: flows.SQLiteStore) -> None:
     assert everything(store)[(flows.today(), flows.CONVERSATIONS, flows.TOTAL)] == 2
 
 
-def test_activity_keeps_a_conversation_open(store: flows.SQLiteStore) -> None:
-    rec = flows.FlowRecorder(store, expiry=0.3)
+def test_activity_keeps_a_conversation_open(store: flow_store.SQLiteStore) -> None:
+    rec = flow_recorder.FlowRecorder(store, expiry=0.3)
     for _ in range(3):
         rec.publish(user(SENDER, "greet"))
         time.sleep(0.15)
@@ -171,8 +176,8 @@ def test_activity_keeps_a_conversation_open(store: flows.SQLiteStore) -> None:
     assert everything(store)[(flows.today(), flows.TURNS, flows.TOTAL)] == 3
 
 
-def test_new_session_folds_the_old_one(store: flows.SQLiteStore) -> None:
-    rec = flows.FlowRecorder(store, expiry=3600)
+def test_new_session_folds_the_old_one(store: flow_store.SQLiteStore) -> None:
+    rec = flow_recorder.FlowRecorder(store, expiry=3600)
     feed(rec, conversation(SENDER, *GREET))
     feed(rec, conversation(SENDER, ("intent", "goodbye"), ("action", "utter_goodbye")))
     counts = everything(store)
@@ -183,8 +188,8 @@ def test_new_session_folds_the_old_one(store: flows.SQLiteStore) -> None:
     assert everything(store)[(day, flows.PATH, "goodbye > utter_goodbye")] == 1
 
 
-def test_flags_fallback_crisis_escalation(store: flows.SQLiteStore) -> None:
-    rec = flows.FlowRecorder(store, expiry=0)
+def test_flags_fallback_crisis_escalation(store: flow_store.SQLiteStore) -> None:
+    rec = flow_recorder.FlowRecorder(store, expiry=0)
     s = SENDER
     feed(rec, [
         user(s, "nlu_fallback", 0.3), action(s, "utter_default"),  # one fallback turn
@@ -207,8 +212,8 @@ def test_flags_fallback_crisis_escalation(store: flows.SQLiteStore) -> None:
     assert (day, flows.ESCALATION, "child") not in c
 
 
-def test_paths_are_capped(store: flows.SQLiteStore) -> None:
-    rec = flows.FlowRecorder(store, expiry=0)
+def test_paths_are_capped(store: flow_store.SQLiteStore) -> None:
+    rec = flow_recorder.FlowRecorder(store, expiry=0)
     feed(rec, conversation(SENDER, *(GREET * 10)))
     rec.sweep()
     (path,) = [k for (_, m, k) in everything(store) if m == flows.PATH]
@@ -216,23 +221,23 @@ def test_paths_are_capped(store: flows.SQLiteStore) -> None:
     assert len(steps) == flows.PATH_CAP + 1 and steps[-1] == flows.TRUNCATED
 
 
-def test_k_anonymity_in_one_place(store: flows.SQLiteStore, monkeypatch: Any) -> None:
+def test_k_anonymity_in_one_place(store: flow_store.SQLiteStore, monkeypatch: Any) -> None:
     assert flows.shown(4, 5) == "<5" and flows.shown(0, 5) == "<5" and flows.shown(5, 5) == "5"
     monkeypatch.setenv("FLOWS_K", "3")
     assert flows.shown(2) == "<3"
     monkeypatch.delenv("FLOWS_K")
-    rec = flows.FlowRecorder(store, expiry=0)
+    rec = flow_recorder.FlowRecorder(store, expiry=0)
     for i in range(6):
         feed(rec, conversation(f"greeter_{i:012d}", *GREET))
     for i in range(2):
         feed(rec, conversation(f"crisis_{i:013d}", ("intent", "crisis_suicide"),
                                ("action", "utter_crisis_suicide")))
     rec.sweep()
-    rep = flows.report(store, days=7)
+    rep = flow_report.report(store, days=7)
     assert rep.k == 5
     common, rare = rep.common_paths()
     assert common == [("greet > utter_greet", 6)] and rare == 2
-    rows = flows.csv_rows(rep)
+    rows = flow_report.csv_rows(rep)
     cells = {(r[1], r[2]): r[3] for r in rows[1:]}
     assert cells[(flows.INTENT, "greet")] == "6"
     assert cells[(flows.INTENT, "crisis_suicide")] == "<5"
@@ -243,21 +248,20 @@ def test_k_anonymity_in_one_place(store: flows.SQLiteStore, monkeypatch: Any) ->
     assert all(r[3] not in ("1", "2", "3", "4") for r in rows[1:] if r[1] != "snitt_tillit")
     assert dict((n, c) for n, c, _ in rep.mean_confidence())["crisis_suicide"] == "<5"
     assert rep.fallback_rate() == "–"
-    stories = yaml.safe_load(flows.stories_yaml(rep))
+    stories = yaml.safe_load(flow_report.stories_yaml(rep))
     assert stories["stories"] == [{"story": "vanlig sti 1 (6 samtaler)",
                                    "steps": [{"intent": "greet"}, {"action": "utter_greet"}]}]
 
 
-def test_widget_events_are_counted_per_day(store: flows.SQLiteStore) -> None:
+def test_widget_events_are_counted_per_day(store: flow_store.SQLiteStore) -> None:
     for _ in range(5):
-        flows.record_event(store, flows.EXIT)
-    flows.record_event(store, flows.FEEDBACK, flows.HELPFUL)
-    rep = flows.report(store, 1)
+        flow_store.record_event(store, flows.EXIT)
+    rep = flow_report.report(store, 1)
     assert rep.total(flows.EXIT) == 5
-    assert flows.shown(rep.total(flows.FEEDBACK, flows.HELPFUL)) == "<5"
+    assert flows.shown(rep.total(flows.EXIT)) == "5"
 
 
-def test_retention_deletes_old_days(store: flows.SQLiteStore, monkeypatch: Any) -> None:
+def test_retention_deletes_old_days(store: flow_store.SQLiteStore, monkeypatch: Any) -> None:
     store.add({("2000-01-01", flows.EXIT, flows.TOTAL): 9})
     store.add({(flows.today(), flows.EXIT, flows.TOTAL): 1})
     with store.connect() as db:
@@ -273,11 +277,11 @@ def test_broker_as_rasa_loads_it(tmp_path: Path, monkeypatch: Any) -> None:
     monkeypatch.delenv("REDIS_URL", raising=False)
 
     async def run() -> None:
-        broker = await EventBroker.create(EndpointConfig(type="bot.flows.FlowBroker"))
-        assert isinstance(broker, flows.FlowBroker)
+        broker = await EventBroker.create(EndpointConfig(type="bot.flows.recorder.FlowBroker"))
+        assert isinstance(broker, flow_recorder.FlowBroker)
         for e in conversation(SENDER, *GREET):
             broker.publish(e)
-        store = flows.SQLiteStore(tmp_path / "flows.sqlite3")
+        store = flow_store.SQLiteStore(tmp_path / "flows.sqlite3")
         deadline = time.monotonic() + 5
         while not everything(store) and time.monotonic() < deadline:  # the sweep thread
             await asyncio.sleep(0.1)
@@ -289,48 +293,56 @@ def test_broker_as_rasa_loads_it(tmp_path: Path, monkeypatch: Any) -> None:
     asyncio.run(run())
 
 
-def test_broker_never_raises(store: flows.SQLiteStore) -> None:
-    broker = flows.FlowBroker(store, expiry=3600)
+def test_broker_never_raises(store: flow_store.SQLiteStore, caplog: pytest.LogCaptureFixture,
+                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Counting never breaks a conversation: malformed events and a failing recorder are logged
+    and skipped, and the broker goes on counting the next conversation."""
+    broker = flow_recorder.FlowBroker(store, expiry=3600)
     for bad in ({}, {"event": "user"}, {"sender_id": 5, "event": "user"},
                 {"sender_id": SENDER, "event": "user", "parse_data": {"intent": "x"}},
                 {"sender_id": SENDER, "event": "user", "parse_data": {
                     "intent": {"name": "greet", "confidence": "high"}, "crisis": ["acute"]}}):
         broker.publish(bad)
+
+    def fail(event: dict[str, Any]) -> None:
+        raise RuntimeError("store down")
+
+    with monkeypatch.context() as m, caplog.at_level("WARNING", logger="vonr.flows"):
+        m.setattr(broker.recorder, "publish", fail)
+        broker.publish(user("Another_Sender_7q", "greet"))
+    assert "could not record a flow step" in caplog.text
+    for event in conversation("Third_Sender_2m", ("intent", "krisesenter"),
+                              ("action", "utter_info_krisesenter")):
+        broker.publish(event)
     asyncio.run(broker.close())
+    assert everything(store)[(flows.today(), flows.INTENT, "krisesenter")] == 1
 
 
 # ---- Redis -------------------------------------------------------------------------------------
 
 @pytest.fixture
-def redis_store() -> Any:
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.exceptions.ConnectionError:
-        pytest.skip("no Redis at " + REDIS_URL)
+def redis_store(redis_client: redis.Redis) -> Iterator[tuple[flow_store.RedisStore, redis.Redis]]:
+    """A flow store on the tests' Redis database (a missing Redis fails, as everywhere else)."""
 
     def clean() -> None:
-        for key in client.scan_iter(match=PREFIX + "*"):
-            client.delete(key)
+        for key in redis_client.scan_iter(match=PREFIX + "*"):
+            redis_client.delete(key)
 
     clean()
-    yield flows.RedisStore(REDIS_URL, prefix=PREFIX), client
+    yield flow_store.RedisStore(REDIS_TEST_URL, prefix=PREFIX), redis_client
     clean()
-    client.close()
 
 
 def test_redis_store_counts_expire_and_hold_no_text(redis_store: Any, monkeypatch: Any) -> None:
     store, client = redis_store
     monkeypatch.setenv("FLOWS_RETENTION_DAYS", "30")
-    rec = flows.FlowRecorder(store, expiry=0)
+    rec = flow_recorder.FlowRecorder(store, expiry=0)
     for i in range(6):
         feed(rec, conversation(f"{SENDER}{i}", *GREET))
     feed(rec, conversation(SENDER, ("intent", "crisis_acute"), ("action", "utter_crisis_acute")))
     rec.sweep()
-    flows.record_event(store, flows.EXIT)
-    rep = flows.report(store, 7)
+    flow_store.record_event(store, flows.EXIT)
+    rep = flow_report.report(store, 7)
     assert rep.total(flows.CONVERSATIONS) == 7
     assert flows.shown(rep.total(flows.ESCALATION, "acute")) == "<5"
     keys = list(client.scan_iter(match=PREFIX + "*"))

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import socket
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Iterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -18,9 +21,10 @@ import pytest_asyncio
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot import gateway, registry
+from bot import content, gateway, registry
 
 STATIC = Path(gateway.__file__).resolve().parent / "static"
+ROOT = STATIC.parent.parent
 WEBHOOK = "/webhooks/rest/webhook"
 SENDER = "testSender_0123456789"
 ORIGIN = "https://embed.example.no"
@@ -323,7 +327,12 @@ async def test_pages_have_no_inline_code_and_no_third_party_resources(
 async def test_placeholders_are_filled_from_the_registry(client: TestClient) -> None:
     js = await (await client.get("/widget.js")).text()
     assert "[[" not in js
-    assert '"116 006"' in js and '"116006"' in js and '"112"' in js and '"vo-linjen.no"' in js
+    assert '"116006"' in js and '"112"' in js and '"vo-linjen.no"' in js
+    # The widget's strings come from the content, filled in: the greeting is utter_greet, the
+    # offline card the gateway's own, with the same call buttons.
+    assert "[[text:" not in js and '"Ring VO-linjen 116 006"' in js and '"Ring 112"' in js
+    assert json.dumps(content.greeting(), ensure_ascii=False) in js
+    assert json.dumps(gateway.text("unavailable"), ensure_ascii=False) in js
     index = await (await client.get("/")).text()
     assert 'href="tel:116006"' in index and 'href="tel:112"' in index
     privacy = await (await client.get("/personvern")).text()
@@ -457,3 +466,21 @@ async def test_a_request_queued_past_the_timeout_gets_the_helpline_card(
     finally:
         await client.close()
         await server.close()
+
+
+def test_the_gateway_process_imports_no_rasa_core() -> None:
+    """The HTTP edge reads content through bot.content: it never loads Rasa core (and sanic), and
+    never patches Rasa. A fresh interpreter, as the gateway process starts."""
+    code = (
+        "import sys\n"
+        "from bot import gateway\n"
+        "gateway.create_app(rasa_url='http://127.0.0.1:9', actions_url='http://127.0.0.1:9')\n"
+        "gateway.button_payloads(); gateway.helpline_card()\n"
+        "from bot import flows; flows.names()\n"
+        "bad = sorted(m for m in sys.modules if m.startswith(('rasa.core', 'sanic', 'bot.nlg',"
+        " 'bot.speedups', 'tensorflow')))\n"
+        "print(bad)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert out.stdout.strip() == "[]", out.stdout

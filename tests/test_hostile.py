@@ -25,7 +25,6 @@ import random
 import re
 import socket
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -38,8 +37,8 @@ from aiohttp import web
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bench.common import free_port, wait_http
-from bot import gateway, redact, registry, staff
+from bot import events, gateway, redact, registry
+from bot.launch import start_gateway
 from tests.conftest import ROOT
 
 SPEC = yaml.safe_load((ROOT / "docs" / "openapi.yaml").read_text(encoding="utf-8"))
@@ -116,9 +115,9 @@ def closed_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway
         app = gateway.create_app(rasa_url=f"http://127.0.0.1:{port}",
                                  actions_url=f"http://127.0.0.1:{port}",
                                  origins=["https://embed.example.no"])
-        app["per_conversation"] = gateway.RateLimiter(limit=10**9, window=60)
-        app["per_client"] = gateway.RateLimiter(limit=10**9, window=60)
-        app["flows_limiter"] = staff.EventLimiter(limit=10**9)
+        app[gateway.PER_CONVERSATION] = gateway.RateLimiter(limit=10**9, window=60)
+        app[gateway.PER_CLIENT] = gateway.RateLimiter(limit=10**9, window=60)
+        app[events.LIMITER] = events.EventLimiter(limit=10**9)
         server = Server(app)
         server.start()
         try:
@@ -339,7 +338,7 @@ FUZZ = settings(max_examples=int(os.environ.get("HOSTILE_EXAMPLES", 300)), deadl
 def test_openapi_document_covers_the_public_routes(closed_gateway: Gateway) -> None:
     assert SPEC["openapi"].startswith("3.0")
     for path in (WEBHOOK, "/healthz", "/readyz", "/", "/personvern", "/widget.js", "/widget.css",
-                 "/events/exit", "/events/feedback"):
+                 "/events/exit"):
         assert path in SPEC["paths"], path
     served = send(closed_gateway, Request("GET", "/openapi.yaml"))
     assert served.status == 200 and yaml.safe_load(served.body) == SPEC
@@ -494,25 +493,20 @@ def test_schemathesis_finds_no_server_error(stack: Any, tmp_path: Any) -> None:
     if not tools:
         tools = subprocess.run([str(ROOT / "scripts" / "setup"), "tools"], cwd=ROOT, check=True,
                                capture_output=True, text=True).stdout.strip()
-    port = free_port()
-    env = {**stack.env, "RASA_URL": stack.rasa, "ACTIONS_URL": stack.actions,
-           "VONR_STATE_DIR": str(tmp_path),  # rate limits up, so requests reach Rasa
-           "RATE_LIMIT_CONVERSATION": "100000", "RATE_LIMIT_CLIENT": "100000",
-           "RATE_LIMIT_EVENTS": "100000"}
-    env.pop("REDIS_URL", None)
-    proc = subprocess.Popen([sys.executable, "-m", "bot.gateway", "--port", str(port)], cwd=ROOT,
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    own = start_gateway({
+        "RASA_URL": stack.rasa, "ACTIONS_URL": stack.actions, "VONR_STATE_DIR": str(tmp_path),
+        # rate limits up, so requests reach Rasa
+        "RATE_LIMIT_CONVERSATION": "100000", "RATE_LIMIT_CLIENT": "100000",
+        "RATE_LIMIT_EVENTS": "100000"}, tmp_path / "logs")
     try:
-        wait_http(f"http://127.0.0.1:{port}/healthz", 30, proc)
         run = subprocess.run(
             [f"{tools}/bin/st", "run", str(ROOT / "docs" / "openapi.yaml"),
-             "--url", f"http://127.0.0.1:{port}", "--checks", "not_a_server_error",
+             "--url", own.gateway, "--checks", "not_a_server_error",
              "--max-examples", os.environ.get("SCHEMATHESIS_EXAMPLES", "40"), "--seed", "1",
              "--no-color"],
             cwd=tmp_path, capture_output=True, text=True, timeout=900)
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        own.stop()
     report = run.stdout[-6000:] + run.stderr[-2000:]
     assert run.returncode == 0, report
     tested = re.search(r"(\d+) generated, (\d+) passed", run.stdout)

@@ -30,8 +30,11 @@ import aiohttp
 import pytest
 import redis
 
+from bot.launch import commands, free_port, wait_http
 from bot.train import rasa_env
-from tests.conftest import ROOT, free_port, response, wait_http
+from tests.conftest import ROOT, response
+
+pytestmark = pytest.mark.redis  # database 11 of the shared server
 
 REDIS_URL = os.environ.get("REDIS_SCALE_URL", "redis://127.0.0.1:6379/11")
 # To try another store configuration against the same checks: SCALE_ENDPOINTS=path/to.yml, and
@@ -77,8 +80,6 @@ class Cluster:
 
 @pytest.fixture(scope="module")
 def cluster(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    from bot.run import commands
-
     client = redis.Redis.from_url(REDIS_URL)
     client.ping()
     client.flushdb()

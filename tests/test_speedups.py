@@ -104,7 +104,7 @@ def test_cached_action_validation_accepts_and_rejects_like_rasa() -> None:
     from bot import speedups
 
     action = RemoteAction("action_helplines_open", None)
-    speedups.install_action_validation_cache()  # bot.stores may have installed it already
+    speedups.install_action_validation_cache()  # idempotent: another test may have installed it
     fast = RemoteAction._validate_action_result
     rasa_validate = fast.vonr_original  # type: ignore[attr-defined]
     verdicts = []
@@ -118,6 +118,54 @@ def test_cached_action_validation_accepts_and_rejects_like_rasa() -> None:
         verdicts.append(messages)
     assert verdicts[0] == verdicts[1]
     assert all("Failed to validate Action server response" in m for m in verdicts[1])
+
+
+INSTALL = """
+import json, sys
+import rasa
+if sys.argv[1] != "-":
+    rasa.__version__ = sys.argv[1]  # as another Rasa release would say
+from bot import speedups
+ok = speedups.install()
+from rasa.core.actions.action import RemoteAction
+from rasa.shared.core.events import Event
+patched = [Event.resolve_by_type is speedups._resolve_by_type,
+           hasattr(RemoteAction._validate_action_result, "vonr_fast")]
+if ok:  # these two import TensorFlow: only where they are meant to be patched
+    from rasa.core.policies.rule_policy import RulePolicy
+    from rasa.utils.tensorflow.models import RasaModel
+    patched += [hasattr(RulePolicy.predict_action_probabilities, "vonr_fast"),
+                hasattr(RasaModel.__dict__["load"].__func__, "vonr_fast")]
+print(json.dumps({"ok": ok, "patched": patched}))
+"""
+
+
+@pytest.mark.parametrize("switch, version, installed, says", [
+    ("1", "-", True, ""),
+    ("0", "-", False, "speedups off (VONR_SPEEDUPS=0): running pure Rasa"),
+    ("1", "3.7.0", False, "written for Rasa 3.6.21, this is Rasa 3.7.0; running pure Rasa"),
+])
+def test_install_checks_the_switch_and_the_rasa_version(
+    switch: str, version: str, installed: bool, says: str
+) -> None:
+    """`install()` patches all four, or (off, or another Rasa) none and says why on stderr."""
+    from bot.train import rasa_env
+
+    env = {**rasa_env(), "VONR_SPEEDUPS": switch}
+    out = subprocess.run([sys.executable, "-c", INSTALL, version], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=300, check=True)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["ok"] is installed
+    assert result["patched"] == ([True] * 4 if installed else [False, False]), result
+    assert says in out.stderr
+
+
+def test_the_rasa_entry_point_installs_them() -> None:
+    """`python -m bot.rasa_server` is Rasa's command line with install() first."""
+    source = (ROOT / "bot" / "rasa_server.py").read_text(encoding="utf-8")
+    assert source.index("speedups.install()") < source.index("rasa_main()")
+    # ... and it is how the stack starts Rasa (make run, the tests, the benchmarks).
+    assert '"-m", "bot.rasa_server", "run"' in (ROOT / "bot" / "launch.py").read_text("utf-8")
 
 
 if __name__ == "__main__":

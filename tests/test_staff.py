@@ -20,8 +20,12 @@ import pytest_asyncio
 import yaml
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot import flows, gateway, staff
-from tests.conftest import ROOT, Stack, start_stack, stop_stack
+from bot import flows, gateway, launch
+from bot.flows import report as flow_report
+from bot.flows import store as flow_store
+from bot.launch import Stack
+from bot.staff import auth as staff
+from tests.conftest import ROOT
 from tests.conftest import say as conftest_say
 
 PASSWORD = "riktig hest batteri stift"
@@ -176,7 +180,7 @@ async def test_wrong_passwords_cost_growing_delay_but_never_lock_out(
         start = time.monotonic()
         assert (await login(client, f"feil {i}")).status == 401
         took.append(time.monotonic() - start)
-    auth: staff.Auth = client.server.app["staff_auth"]
+    auth: staff.Auth = client.server.app[staff.AUTH]
     assert auth.recent_failures(time.monotonic()) == staff.FREE_FAILURES + 6
     # Free attempts first, then each one waits for the back-off the one before it set.
     assert max(took[: staff.FREE_FAILURES + 1]) < 0.5
@@ -198,7 +202,7 @@ async def test_the_budget_is_global_and_a_flood_gets_429_not_a_lockout(
     monkeypatch.setattr(staff, "BASE_DELAY", 0.3)
     monkeypatch.setattr(staff, "MAX_DELAY", 0.3)
     monkeypatch.setattr(staff, "MAX_PENDING", 3)
-    auth: staff.Auth = client.server.app["staff_auth"]
+    auth: staff.Auth = client.server.app[staff.AUTH]
     auth.next_check = time.monotonic() + 1.0  # as after a wrong attempt: all six arrive waiting
     flood = [login(client, f"feil {i}", {"X-Forwarded-For": f"198.51.100.{i}"}) for i in range(6)]
     statuses = sorted([r.status for r in await asyncio.gather(*flood)])
@@ -227,21 +231,14 @@ async def test_the_public_pages_set_no_cookie(client: TestClient) -> None:
 async def test_widget_events(client: TestClient, env: Path) -> None:
     for _ in range(5):
         assert (await client.post("/events/exit")).status == 204
-    assert (await client.post("/events/feedback", json={"helpful": True})).status == 204
-    assert (await client.post("/events/feedback", data='{"helpful": false}')).status == 204
-    for bad in ('{"helpful": "ja"}', "{}", "nei", '{"helpful": 1}'):
-        resp = await client.post("/events/feedback", data=bad)
-        assert resp.status == 400, bad
-    resp = await client.options("/events/feedback")
-    assert resp.status == 204
-    rep = flows.report(flows.SQLiteStore(env / "flows.sqlite3"), 1)
+    assert (await client.options("/events/exit")).status == 204
+    # No feedback endpoint: nothing asks for it (the widget only counts the quick exit).
+    assert (await client.post("/events/feedback", json={"helpful": True})).status == 404
+    rep = flow_report.report(flow_store.SQLiteStore(env / "flows.sqlite3"), 1)
     assert rep.total(flows.EXIT) == 5
-    assert rep.total(flows.FEEDBACK, flows.HELPFUL) == 1
-    assert rep.total(flows.FEEDBACK, flows.NOT_HELPFUL) == 1
     headers = await logged_in(client)
     body = await (await client.get("/staff", headers=headers)).text()
     assert "<dt>Hurtigexit brukt</dt><dd>5</dd>" in body
-    assert "<dt>Tilbakemelding: nyttig</dt><dd>&lt;5</dd>" in body
 
 
 async def test_events_are_rate_limited(client: TestClient) -> None:
@@ -261,13 +258,12 @@ PLANTED = "Zyxwvut Blåbærsyltetøy"
 @pytest.fixture(scope="module")
 def flows_stack(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     state = tmp_path_factory.mktemp("flows-state")
-    s = start_stack(model_path, tmp_path_factory.mktemp("flows-stack-logs"), extra_env={
+    s = launch.start(model_path, tmp_path_factory.mktemp("flows-stack-logs"), env={
         "VONR_STATE_DIR": str(state), "STAFF_PASSWORD_HASH": HASH,
         "CONVERSATION_EXPIRY_MINUTES": "0.05",  # 3 s, then the sweep folds
     })
-    s.env["VONR_STATE_DIR"] = str(state)
     yield s
-    stop_stack(s)
+    s.stop()
 
 
 def say(stack: Stack, sender: str, message: str) -> list[dict[str, Any]]:
@@ -287,13 +283,13 @@ def test_end_to_end_counts_are_shown_and_private(flows_stack: Stack) -> None:
     # Typed, not our buttons: text, so no restart (which would begin a second conversation).
     for typed in ("hei", "/restart", "/restart"):
         say(flows_stack, TYPED_SENDER, typed)
-    store = flows.SQLiteStore(store_path)
+    store = flow_store.SQLiteStore(store_path)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        if flows.report(store, 1).total(flows.CONVERSATIONS) >= 10:
+        if flow_report.report(store, 1).total(flows.CONVERSATIONS) >= 10:
             break
         time.sleep(0.5)
-    rep = flows.report(store, 1)
+    rep = flow_report.report(store, 1)
     assert rep.total(flows.CONVERSATIONS) == 10
     assert rep.total(flows.INTENT, "restart") == 0
     greets = rep.total(flows.INTENT, "greet")

@@ -16,6 +16,7 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SlotSet, 
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot import speedups
+from bot.launch import free_port
 from bot.stores import (
     ExpiringRedisLockStore,
     PrivateInMemoryTrackerStore,
@@ -138,8 +139,6 @@ def test_redis_store_outage_keeps_conversations_private_then_resumes_on_redis(
 ) -> None:
     import redis
 
-    from tests.conftest import free_port
-
     store = PrivateRedisTrackerStore(Domain.empty(), url=REDIS_TEST_URL, expiry_minutes=5)
     live = store.red
     store.red = redis.StrictRedis(port=free_port(), decode_responses=True)  # nothing listens
@@ -204,8 +203,6 @@ def test_requests_on_one_conversation_are_served_in_order(redis_client: Any) -> 
 
 
 def test_lock_store_without_redis_lets_the_conversation_go_on() -> None:
-    from tests.conftest import free_port
-
     store = ExpiringRedisLockStore(f"redis://127.0.0.1:{free_port()}/0")  # nothing listens
 
     async def run() -> str:

@@ -4,8 +4,8 @@
  * data-exit-only="true" adds only the quick exit (button and keys), for pages without the chat.
  * Nothing is stored in the browser: no cookies, no web storage, no IndexedDB. The conversation
  * lives only in this page's memory and is dropped by the quick exit. Server text is always set
- * with textContent, never as HTML. Phone numbers are filled in by the gateway from the helpline
- * registry. */
+ * with textContent, never as HTML. Its strings and phone numbers are filled in by the gateway from
+ * the content (data/content/blocks.yml, utter_greet) and the helpline registry. */
 (function () {
   "use strict";
 
@@ -23,16 +23,13 @@
   var TIMEOUT_MS = 20000;
 
   var HELP = {
-    voName: "VO-linjen",
-    voDisplay: "[[vo_linjen]]",
     voTel: "[[vo_linjen.tel]]",
     voWeb: "[[vo_linjen.web]]",
-    emDisplay: "[[police_emergency]]",
     emTel: "[[police_emergency.tel]]"
   };
-  var OFFLINE_TEXT =
-    "Chatten virker ikke akkurat nå. Du kan ringe VO-linjen på " + HELP.voDisplay +
-    ", gratis, anonymt og døgnåpent. Ved akutt fare: ring " + HELP.emDisplay + ".";
+  // Every string shown, from data/content/blocks.yml (widget:), the greeting (utter_greet), the
+  // offline card and the call buttons: filled in by the gateway.
+  var TEXT = [[text:widget]];
 
   // Conversation state: memory only, one random id per page load, never stored.
   var state = { sender: newSender(), busy: false, exited: false };
@@ -115,7 +112,7 @@
     var css = el("link", { rel: "stylesheet", href: BASE + "widget.css" });
     document.head.appendChild(css);
 
-    var exit = el("button", { type: "button", "class": "vonr-exit", id: "vonr-exit" }, "Gå ut raskt");
+    var exit = el("button", { type: "button", "class": "vonr-exit", id: "vonr-exit" }, TEXT.exit);
     exit.addEventListener("click", quickExit);
     document.body.insertBefore(exit, document.body.firstChild);
     if (EXIT_ONLY) return;
@@ -123,11 +120,11 @@
 
     var root = el("section", { "class": "vonr", id: "vonr-chat", "aria-labelledby": "vonr-title" });
     var head = el("div", { "class": "vonr-head" });
-    var title = el("h2", { "class": "vonr-title", id: "vonr-title" }, "Informasjonschat om vold");
+    var title = el("h2", { "class": "vonr-title", id: "vonr-title" }, TEXT.title);
     var humanBtn = el("button", {
       type: "button", "class": "vonr-human-btn", id: "vonr-human-btn",
       "aria-expanded": "false", "aria-controls": "vonr-human"
-    }, "Snakk med et menneske");
+    }, TEXT.human);
     head.appendChild(title);
     head.appendChild(humanBtn);
 
@@ -135,23 +132,22 @@
 
     var log = el("div", {
       "class": "vonr-log", id: "vonr-log", role: "log", "aria-live": "polite",
-      "aria-relevant": "additions", "aria-label": "Samtale", tabindex: "0"
+      "aria-relevant": "additions", "aria-label": TEXT.log, tabindex: "0"
     });
     var typing = el("p", { "class": "vonr-typing", id: "vonr-typing", role: "status" });
     typing.hidden = true;
 
     var form = el("form", { "class": "vonr-form", id: "vonr-form", novalidate: "" });
-    var label = el("label", { "for": "vonr-input", "class": "vonr-label" }, "Skriv meldingen din");
+    var label = el("label", { "for": "vonr-input", "class": "vonr-label" }, TEXT.label);
     var row = el("div", { "class": "vonr-row" });
     var input = el("textarea", {
       id: "vonr-input", "class": "vonr-input", rows: "2", maxlength: String(MAX_CHARS),
       autocomplete: "off", autocapitalize: "sentences", spellcheck: "false",
-      enterkeyhint: "send", placeholder: "Skriv her …",
+      enterkeyhint: "send", placeholder: TEXT.placeholder,
       "aria-describedby": "vonr-input-hint"
     });
-    var send = el("button", { type: "submit", "class": "vonr-send", id: "vonr-send" }, "Send");
-    var hint = el("p", { "class": "vonr-hint", id: "vonr-input-hint" },
-      "Enter sender. Ikke skriv navn, telefonnummer eller adresse.");
+    var send = el("button", { type: "submit", "class": "vonr-send", id: "vonr-send" }, TEXT.send);
+    var hint = el("p", { "class": "vonr-hint", id: "vonr-input-hint" }, TEXT.hint);
     row.appendChild(input);
     row.appendChild(send);
     form.appendChild(label);
@@ -159,10 +155,8 @@
     form.appendChild(hint);
 
     var note = el("p", { "class": "vonr-note", id: "vonr-exit-note" });
-    note.appendChild(document.createTextNode(
-      "«Gå ut raskt» (eller Esc to ganger) lukker chatten med en gang, men sletter ikke " +
-      "nettleserloggen. "));
-    note.appendChild(el("a", { href: PRIVACY }, "Slik bruker du privat nettlesing"));
+    note.appendChild(document.createTextNode(TEXT.exit_note));
+    note.appendChild(el("a", { href: PRIVACY }, TEXT.privacy_link));
     note.appendChild(document.createTextNode("."));
 
     root.appendChild(head);
@@ -190,32 +184,29 @@
       }
     });
 
-    addBot({
-      text: "Hei! Dette er en automatisk informasjonstjeneste, ikke et menneske og ikke " +
-            "politiet. Du er anonym. Skriv hva du lurer på."
-    });
+    addBot(TEXT.greeting);
   }
 
   function buildHumanPanel() {
     var panel = el("div", { "class": "vonr-human", id: "vonr-human", role: "region",
                             "aria-labelledby": "vonr-human-title" });
     panel.hidden = true;
-    var h = el("h3", { id: "vonr-human-title", tabindex: "-1" }, "Snakk med et menneske");
-    var p1 = el("p", null, "VO-linjen svarer døgnet rundt. Gratis og anonymt.");
+    var h = el("h3", { id: "vonr-human-title", tabindex: "-1" }, TEXT.human);
+    var p1 = el("p", null, TEXT.human_intro);
     var list = el("ul", { "class": "vonr-contacts" });
     var li1 = el("li");
-    li1.appendChild(telLink(HELP.voTel, "Ring VO-linjen " + HELP.voDisplay));
+    li1.appendChild(telLink(HELP.voTel, TEXT.call[0].title));
     var li2 = el("li");
-    li2.appendChild(document.createTextNode("Chat med VO-linjen: "));
+    li2.appendChild(document.createTextNode(TEXT.human_chat));
     li2.appendChild(el("a", { href: "https://" + HELP.voWeb + "/", rel: "noreferrer noopener" },
       HELP.voWeb));
     var li3 = el("li");
-    li3.appendChild(document.createTextNode("Ved akutt fare: "));
-    li3.appendChild(telLink(HELP.emTel, "Ring " + HELP.emDisplay));
+    li3.appendChild(document.createTextNode(TEXT.human_emergency));
+    li3.appendChild(telLink(HELP.emTel, TEXT.call[1].title));
     list.appendChild(li1);
     list.appendChild(li2);
     list.appendChild(li3);
-    var close = el("button", { type: "button", "class": "vonr-close" }, "Lukk");
+    var close = el("button", { type: "button", "class": "vonr-close" }, TEXT.close);
     close.addEventListener("click", function () { toggleHuman(false); });
     panel.appendChild(h);
     panel.appendChild(p1);
@@ -241,7 +232,7 @@
   function addUser(text) {
     disableOldButtons();
     var msg = el("div", { "class": "vonr-msg vonr-user" });
-    msg.appendChild(el("span", { "class": "vonr-sr" }, "Du: "));
+    msg.appendChild(el("span", { "class": "vonr-sr" }, TEXT.you));
     msg.appendChild(el("span", { "class": "vonr-text" }, text));
     ui.log.appendChild(msg);
     scroll();
@@ -249,7 +240,7 @@
 
   function addBot(reply, extraClass) {
     var msg = el("div", { "class": "vonr-msg vonr-bot" + (extraClass ? " " + extraClass : "") });
-    msg.appendChild(el("span", { "class": "vonr-sr" }, "Chatten: "));
+    msg.appendChild(el("span", { "class": "vonr-sr" }, TEXT.bot));
     if (typeof reply.text === "string" && reply.text) {
       msg.appendChild(el("span", { "class": "vonr-text" }, reply.text));
     }
@@ -277,13 +268,7 @@
   }
 
   function addOffline(text) {
-    addBot({
-      text: text || OFFLINE_TEXT,
-      buttons: [
-        { title: "Ring VO-linjen " + HELP.voDisplay, payload: "tel:" + HELP.voTel },
-        { title: "Ring " + HELP.emDisplay, payload: "tel:" + HELP.emTel }
-      ]
-    }, "vonr-card");
+    addBot({ text: text || TEXT.offline, buttons: TEXT.call }, "vonr-card");
   }
 
   function disableOldButtons() {
@@ -298,7 +283,7 @@
   function setBusy(busy) {
     state.busy = busy;
     ui.typing.hidden = !busy;
-    ui.typing.textContent = busy ? "Chatten skriver …" : "";
+    ui.typing.textContent = busy ? TEXT.typing : "";
     ui.log.setAttribute("aria-busy", busy ? "true" : "false");
     ui.send.disabled = busy;
   }

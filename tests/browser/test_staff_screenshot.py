@@ -6,18 +6,18 @@ from __future__ import annotations
 
 import os
 import random
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot import flows, staff
+from bot import flows
+from bot.flows import recorder as flow_recorder
+from bot.flows import report as flow_report
+from bot.flows import store as flow_store
+from bot.launch import free_port, start_gateway
+from bot.staff import auth as staff
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -42,9 +42,9 @@ SHAPES: list[tuple[int, list[str]]] = [
 ]
 
 
-def seed(store: flows.Store) -> None:
+def seed(store: flow_store.Store) -> None:
     rnd = random.Random(7)
-    rec = flows.FlowRecorder(store, expiry=0)
+    rec = flow_recorder.FlowRecorder(store, expiry=0)
     conversations = [steps for weight, steps in SHAPES for _ in range(weight)]
     for i, steps in enumerate(conversations):
         sender = f"screenshot-{i:06d}-seed"
@@ -59,57 +59,25 @@ def seed(store: flows.Store) -> None:
                     "intent": {"name": step, "confidence": conf}, "crisis": crisis}})
     rec.sweep(everything=True)
     today = flows.today()
-    earlier = flows.day_range(14)[:-1]
+    earlier = flow_report.day_range(14)[:-1]
     base = {(d, m, k): n for (d, m, k), n in store.read([today]).items()}
     for day in earlier:  # the same shape, scaled, on the days before
         factor = rnd.uniform(0.3, 1.2)
         store.add({(day, m, k): max(1, round(n * factor)) for (_, m, k), n in base.items()})
     for _ in range(6):
-        flows.record_event(store, flows.EXIT)
-    for _ in range(11):
-        flows.record_event(store, flows.FEEDBACK, flows.HELPFUL)
-    for _ in range(3):
-        flows.record_event(store, flows.FEEDBACK, flows.NOT_HELPFUL)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        flow_store.record_event(store, flows.EXIT)
 
 
 @pytest.fixture(scope="module")
 def staff_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     state = tmp_path_factory.mktemp("staff-state")
-    seed(flows.SQLiteStore(state / "flows.sqlite3"))
-    closed = free_port()
-    port = free_port()
-    env = dict(os.environ, PYTHONPATH=str(ROOT), VONR_STATE_DIR=str(state),
-               STAFF_PASSWORD_HASH=staff.hash_password(PASSWORD),
-               RASA_URL=f"http://127.0.0.1:{closed}", ACTIONS_URL=f"http://127.0.0.1:{closed}")
-    env.pop("REDIS_URL", None)
-    log = open(state / "gateway.log", "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen([sys.executable, "-m", "bot.gateway", "--port", str(port),
-                             "--host", "127.0.0.1"], cwd=ROOT, env=env, stdout=log,
-                            stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"gateway exited with {proc.returncode}")
-            try:
-                with urllib.request.urlopen(base + "/healthz", timeout=2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.3)
-        yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-        log.close()
+    seed(flow_store.SQLiteStore(state / "flows.sqlite3"))
+    closed = f"http://127.0.0.1:{free_port()}"  # nothing listens: no Rasa needed
+    gateway = start_gateway({"VONR_STATE_DIR": str(state), "RASA_URL": closed,
+                             "ACTIONS_URL": closed,
+                             "STAFF_PASSWORD_HASH": staff.hash_password(PASSWORD)}, state)
+    yield gateway.gateway
+    gateway.stop()
 
 
 @pytest.fixture(scope="module")

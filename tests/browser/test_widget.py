@@ -11,8 +11,6 @@ import hashlib
 import http.server
 import os
 import socket
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from bench.common import wait_http
+from bot.launch import free_port, start_gateway
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -60,33 +58,14 @@ def browser() -> Iterator[Any]:
         b.close()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
 def gateway_process(env: dict[str, str], logdir: Path) -> Iterator[str]:
     """A real gateway process (`python -m bot.gateway`) on a free port; yields its base URL."""
-    port = free_port()
-    full = dict(os.environ, PYTHONPATH=str(ROOT), **env)
-    if "ALLOWED_ORIGINS" not in env:
-        full.pop("ALLOWED_ORIGINS", None)
-    with open(logdir / f"gateway-{port}.log", "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "bot.gateway", "--port", str(port),
-                                 "--host", "127.0.0.1"], cwd=ROOT, env=full, stdout=log,
-                                stderr=subprocess.STDOUT)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            wait_http(base + "/healthz", 30, proc)
-            yield base
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+    gateway = start_gateway(env, logdir)
+    try:
+        yield gateway.gateway
+    finally:
+        gateway.stop()
 
 
 @pytest.fixture(scope="session")

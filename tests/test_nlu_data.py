@@ -1,0 +1,55 @@
+"""The NLU training data and the held-out gate: enough examples from many voices per intent, and
+no held-out line trained on (a gate that memorises its answers measures nothing)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+MIN_EXAMPLES = 80
+
+
+def _examples(path: Path) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for block in yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]:
+        if "intent" in block:
+            lines = [line.strip()[2:] for line in block["examples"].splitlines()
+                     if line.strip().startswith("- ")]
+            out.setdefault(block["intent"], []).extend(lines)
+    return out
+
+
+def _norm(text: str) -> str:
+    text = re.sub(r"\[([^\]]*)\]\{[^}]*\}", r"\1", text)  # entity annotations
+    text = unicodedata.normalize("NFKC", text).lower()
+    text = re.sub(r"[^\w ]+", " ", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def training() -> dict[str, list[str]]:
+    data: dict[str, list[str]] = {}
+    for path in sorted((ROOT / "data" / "nlu").glob("*.yml")):
+        for intent, lines in _examples(path).items():
+            data.setdefault(intent, []).extend(lines)
+    return data
+
+
+def test_every_intent_has_enough_examples() -> None:
+    counts = {intent: len(lines) for intent, lines in training().items()}
+    few = {intent: n for intent, n in counts.items() if n < MIN_EXAMPLES}
+    assert not few, f"intents under {MIN_EXAMPLES} examples: {few}"
+
+
+def test_held_out_set_is_large_covers_every_topic_and_is_not_trained_on() -> None:
+    held = _examples(ROOT / "tests" / "nlu" / "heldout.yml")
+    assert sum(len(lines) for lines in held.values()) >= 600
+    trained = training()
+    topics = {i for i in trained if not i.startswith("crisis_")}
+    assert topics <= set(held), sorted(topics - set(held))
+    seen = {_norm(line) for lines in trained.values() for line in lines}
+    overlap = sorted({_norm(line) for lines in held.values() for line in lines} & seen)
+    assert not overlap, overlap[:10]
