@@ -287,7 +287,7 @@ def train_time(bot: str, tmp: Path) -> float:
 
         env["PYTHONPATH"] = str(ROOT)
         cmd = [sys.executable, "-m", "rasa", "train", "--force", "--config",
-               str(effective_config()), "--domain", "domain.yml", "--data", *TRAINING_DATA,
+               str(effective_config()), "--domain", "domain", "--data", *TRAINING_DATA,
                "--out", str(out)]
         cwd = ROOT
     started = time.monotonic()

@@ -25,7 +25,7 @@ BLOCKS_PATH = ROOT / "data" / "content" / "blocks.yml"
 STAFF_PATH = ROOT / "data" / "content" / "staff.yml"
 TOPICS_PATH = ROOT / "data" / "content" / "topics.yml"
 # The domain Rasa trains on: a file, or a directory of files that Rasa merges.
-DOMAIN_PATH = ROOT / "domain.yml"
+DOMAIN_PATH = ROOT / "domain"
 TEXT_PLACEHOLDER = re.compile(r"\[\[text:([a-z_]+)\]\]")
 
 

@@ -20,7 +20,7 @@ ROOT = nlp.ROOT
 HOME = Path(os.environ.get("VONR_HOME", Path.home() / ".cache" / "vonr"))
 TRAINING_DATA = ("data/nlu", "data/stories", "data/rules")
 # The crisis classifier trains inside Rasa's graph on data/crisis/ (see bot/crisis_model.py).
-INPUTS = ("config.yml", "domain.yml", "requirements.txt", "bot/components.py",
+INPUTS = ("config.yml", "domain", "requirements.txt", "bot/components.py",
           "bot/crisis_model.py", "data/crisis", *TRAINING_DATA)
 
 
@@ -101,7 +101,7 @@ def model_path() -> Path:
 
 def _train(config: Path, models: Path, target: Path) -> None:
     started = time.monotonic()
-    cmd = [sys.executable, "-m", "rasa", "train", "--config", str(config), "--domain", "domain.yml",
+    cmd = [sys.executable, "-m", "rasa", "train", "--config", str(config), "--domain", "domain",
            "--data", *TRAINING_DATA, "--out", str(models), "--fixed-model-name", target.name[:-7]]
     subprocess.run(cmd, cwd=ROOT, env=rasa_env(serving=False), check=True,
                    stdout=sys.stderr)

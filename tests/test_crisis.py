@@ -12,9 +12,8 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-import yaml
 
-from bot import registry
+from bot import content, registry
 from bot.crisis import CATEGORIES as ALL_CATEGORIES
 from bot.crisis_eval import CATEGORIES, Result, evaluate
 from bot.nlg import blocks
@@ -198,9 +197,8 @@ def test_calm_question_gets_no_safety_line(stack: Any) -> None:
 
 
 def test_every_crisis_reply_names_vo_linjen() -> None:
-    domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
     texts_by_category = {name[len("utter_crisis_"):]: [v["text"] for v in variants]
-                         for name, variants in domain["responses"].items()
+                         for name, variants in content.responses().items()
                          if name.startswith("utter_crisis_")}
     for category, text in blocks()["crisis_lead"].items():
         texts_by_category.setdefault(category, []).append(text)
