@@ -1,34 +1,25 @@
-"""Actions that read the helpline registry; all text comes from data/content/blocks.yml. They run
-in the action server on rasa_sdk alone (no Rasa core)."""
+"""Actions that read the helpline registry; all text comes from content data (data/content/
+blocks.yml, domain/responses/). They run in the action server on rasa_sdk alone (no Rasa core), and
+send responses by name, so that the NLG in Rasa (bot/nlg.py) renders them like every other reply:
+registry numbers, the VO-linjen offer and, after a crisis, the emergency line and button."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import content, registry
+from bot import registry
 from bot.content import blocks
 
-
-def had_crisis(events: Iterable[dict[str, Any]]) -> bool:
-    """A real (not negated) crisis in this conversation: the same test as bot.nlg.had_crisis,
-    on the event dicts the action server receives."""
-    for event in events:
-        if event.get("event") == "user":
-            crisis = (event.get("parse_data") or {}).get("crisis") or {}
-            if crisis.get("categories") and not crisis.get("negated"):
-                return True
-    return False
+# The response action_helpline_status sends (domain/responses/hours.yml); it fills `{status}`.
+STATUS_RESPONSE = "utter_open_now"
 
 
-def status_lines(now: datetime | None = None, crisis_before: bool = False) -> list[str]:
-    """One line per helpline and chat in `status.lines`: open now, closed, or hours unknown;
-    then the VO-linjen offer, and the emergency line after a crisis (as the NLG adds them to
-    informational answers, which this reply does not pass through)."""
+def status_lines(now: datetime | None = None) -> list[str]:
+    """One line per helpline and chat in `status.lines`: open now, closed, or hours unknown."""
     reg, t = registry.load(), blocks()["status"]
     lines = [t["intro"]]
     for rid in t["lines"]:
@@ -43,16 +34,7 @@ def status_lines(now: datetime | None = None, crisis_before: bool = False) -> li
                 res.is_open(now, chat=True)
             ]
             lines.append(t[state].format(**chat_fields))
-    lines.append(blocks()["footer_vo_linjen"])
-    if crisis_before:
-        lines.append(blocks()["footer_emergency"])
     return [reg.render(line) for line in lines]
-
-
-def status_buttons(crisis_before: bool = False) -> list[dict[str, str]]:
-    """A call button for VO-linjen, and for the emergency number after a crisis."""
-    ids = ["vo_linjen", "police_emergency"] if crisis_before else ["vo_linjen"]
-    return content.call_buttons(*ids)
 
 
 class ActionHelplineStatus(Action):
@@ -64,8 +46,5 @@ class ActionHelplineStatus(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        crisis = had_crisis(tracker.events)
-        dispatcher.utter_message(
-            text="\n".join(status_lines(crisis_before=crisis)), buttons=status_buttons(crisis)
-        )
+        dispatcher.utter_message(response=STATUS_RESPONSE, status="\n".join(status_lines()))
         return []

@@ -12,7 +12,8 @@ import argparse
 import asyncio
 from pathlib import Path
 
-from bot.crisis_eval import CATEGORIES, Result, evaluate
+from bot.crisis_contract import EVALUATED
+from bot.crisis_eval import Result, evaluate
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES_DIR = ROOT / "tests" / "crisis"
@@ -21,7 +22,7 @@ CASES_DIR = ROOT / "tests" / "crisis"
 def report(name: str, result: Result) -> None:
     print(f"\n## {name}")
     print(f"{'category':<12} {'cases':>6} {'recall':>8}")
-    for category in CATEGORIES:
+    for category in EVALUATED:
         print(f"{category:<12} {result.totals[category]:>6} {result.recall(category):>8.1%}")
     print(f"{'non-crisis':<12} {result.non_crisis:>6} {'false alarms':>13} {result.fpr:>5.1%}"
           f"   maybe tier {len(result.maybe) / max(result.non_crisis, 1):.1%}")

@@ -586,8 +586,10 @@ def memory_steps(model: Path) -> list[tuple[str, float]]:
     steps.append(("+ import rasa (agent, server)", rss_mb(os.getpid())))
     import spacy
 
-    nlp = spacy.load(ROOT / "build" / "spacy" / "nb_vonr-1")
-    steps.append(("+ spacy.load(nb_vonr-1) (a second copy comes with the model)",
+    from bot.nlp import PIPELINE_DIR
+
+    nlp = spacy.load(PIPELINE_DIR)
+    steps.append((f"+ spacy.load({PIPELINE_DIR.name}) (a second copy comes with the model)",
                   rss_mb(os.getpid())))
     del nlp
     with tarfile.open(model) as tar:

@@ -39,10 +39,11 @@ from typing import Any
 import yaml
 
 from bench.common import ROOT, load, table
+from bot.crisis_contract import FALLBACK_INTENT
 
 DATA = ROOT.parent / "shared" / "benchmarks" / "xsid-nb" / "no.valid.conll"
 DIALECTS = {"B": "Bokmål", "N": "Nordland/North", "T": "Trøndelag", "V": "Western"}
-FALLBACK = "nlu_fallback"
+FALLBACK = FALLBACK_INTENT
 
 
 @dataclass

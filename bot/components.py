@@ -18,10 +18,8 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot import crisis, crisis_model
+from bot.crisis_contract import CATEGORIES, FALLBACK_INTENT, INTENT_PREFIX, PARSE_KEY
 
-CRISIS_KEY = "crisis"
-INTENT_PREFIX = "crisis_"
-FALLBACK_INTENT = "nlu_fallback"
 # Categories without a dialogue path of their own take another's intent; the NLG gives them
 # their own text (data/content/blocks.yml crisis_lead).
 INTENT_OF = {"harm_others": "acute"}
@@ -44,15 +42,17 @@ class CrisisDetector(GraphComponent, IntentClassifier):
         return {
             # Per-category probability from which the classifier alone raises a crisis
             # (calibrated with `python -m bench.crisis_calibrate` on the development sets).
-            "high": {c: 0.5 for c in crisis.CATEGORIES},
+            "high": {c: 0.5 for c in CATEGORIES},
             # From here up, an unsure category gets the maybe tier's safety line.
             "maybe": 0.3,
             # Below this, a (non-urgent) rule hit goes to the maybe tier instead of a crisis.
             "confirm": 0.0,
             # From here up, the classifier overrides the rules' context (past, question, adult).
             "sure": 1.01,
-            # After a fallback, a category this likely is a risk cue: the maybe tier again.
+            # After a fallback, or an answer the NLU is unsure of (below `unsure_below`), a
+            # category this likely is a risk cue: the maybe tier again ("det skjedde igjen i natt").
             "fallback_cue": 0.15,
+            "unsure_below": 0.45,
             # An info intent this confident in DIET's ranking is answered after a crisis reply.
             "question_threshold": 0.3,
             # The classifier abstains on shorter messages ("mer", "hæ"); the rules still hold.
@@ -81,11 +81,12 @@ class CrisisDetector(GraphComponent, IntentClassifier):
         model: crisis_model.CrisisModel | None = None,
     ) -> None:
         self.config = {**self.get_default_config(), **config}
-        self.high = {c: float(self.config["high"].get(c, 1.0)) for c in crisis.CATEGORIES}
+        self.high = {c: float(self.config["high"].get(c, 1.0)) for c in CATEGORIES}
         self.maybe = float(self.config["maybe"])
         self.confirm = float(self.config["confirm"])
         self.sure = float(self.config["sure"])
         self.fallback_cue = float(self.config["fallback_cue"])
+        self.unsure_below = float(self.config["unsure_below"])
         self.question_threshold = float(self.config["question_threshold"])
         self.fallback_threshold = float(self.config["fallback_threshold"])
         self.min_words = int(self.config["min_words"])
@@ -110,7 +111,7 @@ class CrisisDetector(GraphComponent, IntentClassifier):
             ((m.get(TEXT) or "", m.get(INTENT) or "") for m in training_data.intent_examples),
             INTENT_PREFIX)
         self.model = crisis_model.CrisisModel.fit(
-            examples, crisis.CATEGORIES, c=float(self.config["c"]))
+            examples, CATEGORIES, c=float(self.config["c"]))
         with self._storage.write_to(self._resource) as directory:
             self.model.save(directory)
         return self._resource
@@ -157,16 +158,18 @@ class CrisisDetector(GraphComponent, IntentClassifier):
         if not verdict.categories:
             if top_name.startswith(INTENT_PREFIX):  # DIET alone says crisis: demote it
                 category = top_name[len(INTENT_PREFIX):]
-                if category in crisis.CATEGORIES and category not in found.calm:
+                if category in CATEGORIES and category not in found.calm:
                     maybe.append(category)
                 top_name = self._demote(message)
-            if top_name == FALLBACK_INTENT and not maybe and scores:
+            top_confidence = float((message.get(INTENT) or {}).get("confidence") or 0.0)
+            unsure = top_name == FALLBACK_INTENT or top_confidence < self.unsure_below
+            if unsure and not maybe and scores:
                 best = max(scores, key=scores.__getitem__)
                 if scores[best] >= self.fallback_cue:
                     # A weak cue names no one's age: the emergency line fits a child too, the
                     # child line does not fit an adult.
                     maybe.append("acute" if best == "child" else best)
-        maybe = sorted(set(maybe) - set(verdict.categories), key=crisis.CATEGORIES.index)
+        maybe = sorted(set(maybe) - set(verdict.categories), key=CATEGORIES.index)
         if not verdict.categories and not maybe:
             return
         info: dict[str, Any] = {
@@ -179,7 +182,7 @@ class CrisisDetector(GraphComponent, IntentClassifier):
         question = self._question(ranking)
         if question and verdict.categories:
             info["question"] = question
-        message.set(CRISIS_KEY, info, add_to_output=True)
+        message.set(PARSE_KEY, info, add_to_output=True)
         if not verdict.categories or verdict.negated:
             return
         # DIET's best-ranked crisis intent leads when it is one of the categories (it knows which

@@ -15,8 +15,10 @@ kill, weapons or strangling). ``Crisis.calm`` lists the categories the context a
 the classifier does not raise them on its own; ``Crisis.unreal`` marks jokes, dreams, films, games,
 sport and school work, and ``Crisis.weak`` the categories found only by a broad word ("kniven",
 "orker ikke mer"): for both the classifier must agree. All words and patterns
-live in ``data/lexicon/crisis.yml`` (loaded and compiled once at import); this module only
-interprets them.
+live in ``data/lexicon/crisis.yml`` (compiled once at import into typed objects by
+``bot/crisis_lexicon.py``); this module only interprets them, in four steps: cut denials and
+figures of speech (`_message`), read the context (`_read`), match the categories (`_match`), and
+find what the context argues against (`_calm`).
 """
 
 from __future__ import annotations
@@ -24,22 +26,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
-import yaml
+from bot.crisis_contract import CATEGORIES  # defined there; crisis.CATEGORIES stays importable
+from bot.crisis_lexicon import Category, Cue, Patterns, fold, load
 
-CATEGORIES = ("acute", "suicide", "child", "trafficking", "harm_others")  # priority order
-LEXICON = Path(__file__).resolve().parent.parent / "data" / "lexicon" / "crisis.yml"
-
-# Each Norwegian letter also matches the spellings people use without it.
-_LETTER_VARIANTS = {"å": "(?:å|aa|a)", "ø": "(?:ø|oe|o)", "æ": "(?:æ|ae|e)"}
-_ASCII = str.maketrans({"å": "a", "ø": "o", "æ": "e"})
-_MACRO = re.compile(r"<([A-Z]+)>")
 _REPEAT = re.compile(r"(\w)\1{2,}")
 _SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"[\w'’-]+")
-_NOW_EDGE = r"(?:akkurat )?(?:nå|no|nu|now)"
 _CLAUSE = re.compile(r"\s*(?:[,.;:!?]+|\s-\s|\b(?:men|og|but|and)\b)\s*")
 
 
@@ -61,133 +54,7 @@ class Crisis:
     weak: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class _Cue:
-    text: _Patterns | None
-    lemmas: frozenset[str]
-
-
-@dataclass(frozen=True)
-class _Category:
-    urgent: _Patterns | None
-    text: _Patterns | None
-    lemma: _Patterns | None
-    descriptive: _Patterns | None  # like `text`, but a habitual description suppresses it
-    combos: tuple[tuple[str, ...], ...]
-    # Broad words with everyday senses: a hit needs the classifier's agreement.
-    weak: _Patterns | None = None
-    weak_lemma: _Patterns | None = None
-    # Also found when a cue matches and one of its categories was found ("jeg er 14" plus suicide,
-    # "datteren min er her" plus acute danger).
-    implied: tuple[tuple[str, tuple[str, ...]], ...] = ()
-
-
-def _expand(pattern: str, macros: dict[str, str]) -> str:
-    """Replace <MACRO>s, then let æ/ø/å also match their plain-letter spellings."""
-    if not isinstance(pattern, str):  # e.g. an unquoted "(?: x" that YAML read as a mapping
-        raise TypeError(f"pattern is not a string: {pattern!r}")
-    for _ in range(3):  # macros may use macros
-        pattern = _MACRO.sub(lambda m: macros[m.group(1)], pattern)
-    if re.search(r"\[[^\]]*[æøå][^\]]*\]", pattern):
-        raise ValueError(f"æ/ø/å inside a character class is not supported: {pattern}")
-    return "".join(_LETTER_VARIANTS.get(ch, ch) for ch in pattern)
-
-
-class _Patterns:
-    """A list of regexes searched one by one (faster in ``re`` than one big alternation)."""
-
-    __slots__ = ("regexes",)
-
-    def __init__(self, regexes: Sequence[re.Pattern[str]]) -> None:
-        self.regexes = tuple(regexes)
-
-    def search(self, text: str) -> bool:
-        return any(r.search(text) for r in self.regexes)
-
-    def sub(self, repl: str, text: str) -> str:
-        for r in self.regexes:
-            text = r.sub(repl, text)
-        return text
-
-
-def _compile(
-    patterns: Sequence[str] | None, macros: dict[str, str], wrap: str = "{}"
-) -> _Patterns | None:
-    if not patterns:
-        return None
-    return _Patterns([re.compile(wrap.format(f"(?:{_expand(p, macros)})")) for p in patterns])
-
-
-def _fold(word: str) -> str:
-    return word.lower().translate(_ASCII)
-
-
-def _load(path: Path = LEXICON) -> dict[str, Any]:
-    with path.open(encoding="utf-8") as fh:
-        raw: dict[str, Any] = yaml.safe_load(fh)
-    macros: dict[str, str] = raw.get("macros", {})
-    ctx = raw["context"]
-    cues = {
-        name: _Cue(
-            _compile(spec.get("text"), macros), frozenset(_fold(w) for w in spec.get("lemmas", []))
-        )
-        for name, spec in raw["cues"].items()
-    }
-    categories: dict[str, _Category] = {}
-    for name in CATEGORIES:
-        spec = raw["categories"].get(name, {})
-        combos = tuple(tuple(c) for c in spec.get("combos", []))
-        raw_implied = spec.get("implied_by") or []
-        if isinstance(raw_implied, dict):
-            raw_implied = [raw_implied]
-        implied = tuple((i["cue"], tuple(i.get("categories", []))) for i in raw_implied)
-        unknown = {c for combo in combos for c in combo} - cues.keys()
-        unknown |= {cue for cue, _ in implied} - cues.keys()
-        if unknown:
-            raise ValueError(f"{name}: unknown cues {sorted(unknown)}")
-        if {c for _, cats in implied for c in cats} - set(CATEGORIES):
-            raise ValueError(f"{name}: unknown implied_by categories")
-        categories[name] = _Category(
-            _compile(spec.get("urgent"), macros),
-            _compile(spec.get("text"), macros),
-            _compile(spec.get("lemma"), macros),
-            _compile(spec.get("descriptive"), macros),
-            combos,
-            _compile(spec.get("weak"), macros),
-            _compile(spec.get("weak_lemma"), macros),
-            implied,
-        )
-    return {
-        "fallback": {k.lower(): str(v).lower() for k, v in raw.get("fallback_lemmas", {}).items()},
-        "cues": cues,
-        "categories": categories,
-        "past": _compile(ctx["past"], macros),
-        "question": _compile(ctx["question"], macros),
-        "present": _compile(ctx["present"], macros),
-        "present_now": _compile(ctx.get("present_now"), macros),
-        "ongoing": _compile(ctx.get("ongoing"), macros),
-        "ongoing_weak": _compile(ctx.get("ongoing_weak"), macros),
-        "clause_danger": _compile(ctx.get("clause_danger"), macros),
-        "hyperbole": _compile(ctx.get("hyperbole"), macros),
-        "habitual": _compile(ctx.get("habitual"), macros),
-        "adult": _compile(ctx.get("adult"), macros),
-        "unreal": _compile(ctx.get("unreal"), macros),
-        "benign": _compile(ctx.get("benign"), macros),
-        "calm_now": _compile(ctx.get("calm_now"), macros),
-        "denial": _compile(ctx.get("denial"), macros),
-        "suicide_denial": _compile(ctx.get("suicide_denial"), macros),
-        # A negation phrase swallows a "nå" next to it, so "ikke i fare nå" leaves no present cue.
-        "negation": _compile(
-            ctx["negation"],
-            macros,
-            wrap=rf"(?:{_NOW_EDGE}\s+)?{{}}(?:\s+{_expand(_NOW_EDGE, {})})?",
-        ),
-        "en": frozenset(w.lower() for w in raw["english"]["en"]),
-        "nb": frozenset(w.lower() for w in raw["english"]["nb"]),
-    }
-
-
-_LEX = _load()
+_LEX = load()
 
 
 def normalise(text: str) -> str:
@@ -197,39 +64,176 @@ def normalise(text: str) -> str:
 
 
 def _language(words: Sequence[str]) -> str:
-    en = sum(w in _LEX["en"] for w in words)
-    nb = sum(w in _LEX["nb"] for w in words)
+    en = sum(w in _LEX.english for w in words)
+    nb = sum(w in _LEX.bokmal for w in words)
     return "en" if en > nb and en >= 1 else "nb"
 
 
-def _cue_hit(cue: _Cue, text: str, lemma_set: frozenset[str]) -> bool:
-    return bool(cue.text and cue.text.search(text)) or not cue.lemmas.isdisjoint(lemma_set)
+def _cue_hit(cue: Cue, text: str, lemma_set: frozenset[str]) -> bool:
+    return cue.text.search(text) or not cue.lemmas.isdisjoint(lemma_set)
+
+
+def _lemma_set(words: Sequence[str], lemmas: Sequence[str]) -> frozenset[str]:
+    return frozenset(map(fold, lemmas)) | frozenset(map(fold, words))
 
 
 def _clause_danger(clause: str) -> bool:
     """Whether one clause names danger itself (violence, threat, fear, a category pattern)."""
-    fallback: dict[str, str] = _LEX["fallback"]
     words = [w.strip("'-") for w in _WORD.findall(clause)]
-    lemma_set = frozenset(_fold(fallback.get(w, w)) for w in words) | frozenset(map(_fold, words))
-    cues: dict[str, _Cue] = _LEX["cues"]
+    lemma_set = _lemma_set(words, [_LEX.fallback.get(w, w) for w in words])
+    cues = _LEX.cues
     if any(_cue_hit(cues[c], clause, lemma_set) for c in ("violence", "fear") if c in cues):
         return True
-    extra: _Patterns | None = _LEX["clause_danger"]
-    if extra is not None and extra.search(clause):
+    if _LEX.context.clause_danger.search(clause):
         return True
     return any(
-        p is not None and p.search(clause)
-        for cat in _LEX["categories"].values()
+        p.search(clause)
+        for cat in _LEX.categories.values()
         for p in (cat.urgent, cat.text, cat.descriptive)
     )
 
 
-def _weak_cue_in_danger_clause(patterns: _Patterns | None, text: str) -> bool:
+def _weak_cue_in_danger_clause(patterns: Patterns, text: str) -> bool:
     """A weak present cue ("nå", "fortsatt") counts only in a clause that names danger: "det er 10
     år siden nå" or "kan jeg fortsatt anmelde" say nothing about danger now."""
-    if patterns is None:
-        return False
-    return any(patterns.search(c) and _clause_danger(c) for c in _CLAUSE.split(text))
+    return bool(patterns) and any(
+        patterns.search(c) and _clause_danger(c) for c in _CLAUSE.split(text))
+
+
+# ---- detect: cut, read the context, match, then what the context argues against --------------
+
+@dataclass(frozen=True)
+class _Message:
+    """One message as the steps of `detect` read it."""
+
+    norm: str  # normalised, without denials and figures of speech
+    words: tuple[str, ...]
+    lemma_str: str  # the lemmas, space-separated (for `lemma` patterns)
+    lemma_set: frozenset[str]  # lemmas and words, folded (for cues)
+    denied: bool  # a denial was cut ("han slår meg ikke")
+    suicide_denied: bool  # a denial of suicidal thoughts was cut ("har ikke selvmordstanker")
+    joked: bool  # a figure of speech was cut ("jobben tar livet av meg haha")
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """What the context says about the message's time and framing."""
+
+    present_text: str  # without negation phrases and a "nå" that contrasts with the past
+    present: bool  # danger now
+    suppressed: bool  # past or a general question, and nothing present
+    habitual: bool  # a habitual description ("når han blir sint"), nothing present
+    young_self: bool  # a young writer asking about their own situation
+
+
+def _cut(patterns: Patterns, text: str) -> tuple[str, bool]:
+    """`text` without what `patterns` match, and whether they matched."""
+    if not patterns.search(text):
+        return text, False
+    return _SPACE.sub(" ", patterns.sub(" ", text)).strip(), True
+
+
+def _message(text: str, lemmas: Sequence[str] | None) -> _Message:
+    ctx = _LEX.context
+    norm, suicide_denied = _cut(ctx.suicide_denial, normalise(text))
+    norm, denied = _cut(ctx.denial, norm)
+    norm, joked = _cut(ctx.hyperbole, norm)
+    words = tuple(w.strip("'-") for w in _WORD.findall(norm))
+    if joked or lemmas is None:  # (given lemmas still hold a cut figure of speech)
+        lemmas = [_LEX.fallback.get(w, w) for w in words]
+    lemma_list = [lem.lower() for lem in lemmas]
+    return _Message(norm, words, " ".join(lemma_list), _lemma_set(words, lemma_list),
+                    denied, suicide_denied, joked)
+
+
+def _read(m: _Message) -> _Reading:
+    ctx, norm = _LEX.context, m.norm
+    without_neg = ctx.negation.sub(" ", norm)
+    # "nå er jeg 34", "nå bor jeg alene": a "nå" that contrasts with the past is no present cue.
+    present_text = ctx.calm_now.sub(" ", without_neg)
+    strong = ctx.present.search(present_text) or any(
+        c.urgent.search(without_neg) for c in _LEX.categories.values())
+    ongoing = ctx.ongoing.search(without_neg)
+    past_hit = ctx.past.search(norm)
+    question = ctx.question.search(norm)
+    if not ongoing and past_hit:
+        ongoing = _weak_cue_in_danger_clause(ctx.ongoing_weak, without_neg)
+    past = not ongoing and past_hit
+    if strong or not ctx.present_now:
+        present = strong
+    elif past or question:  # a bare "nå" lifts past/question only where it names danger
+        present = _weak_cue_in_danger_clause(ctx.present_now, present_text)
+    else:
+        present = ctx.present_now.search(present_text)
+    suppressed = not present and (past or question)
+    # A young writer asking about their own situation ("e det normalt at pappa kaster ting på meg?
+    # e 15") is a child at risk however it is phrased: a question does not suppress `child`.
+    young_self = (
+        suppressed
+        and not past
+        and _cue_hit(_LEX.cues["young"], present_text, m.lemma_set)
+        and _cue_hit(_LEX.cues["me_object"], present_text, frozenset())
+    )
+    habitual = not present and ctx.habitual.search(norm)
+    return _Reading(present_text, present, suppressed, habitual, young_self)
+
+
+def _hit(cat: Category, m: _Message, r: _Reading) -> bool:
+    return (
+        cat.text.search(m.norm)
+        or (not r.habitual and cat.descriptive.search(m.norm))
+        or cat.lemma.search(m.lemma_str)
+        or any(all(_cue_hit(_LEX.cues[c], r.present_text, m.lemma_set) for c in combo)
+               for combo in cat.combos)
+    )
+
+
+def _match(m: _Message, r: _Reading) -> tuple[list[str], list[str]]:
+    """The categories found (in priority order), and those found only by a weak pattern."""
+    found: list[str] = []
+    weak: list[str] = []
+    for name, cat in _LEX.categories.items():
+        if cat.urgent.search(m.norm):
+            found.append(name)
+        elif r.suppressed and not (r.young_self and name == "child"):
+            continue
+        elif _hit(cat, m, r):
+            found.append(name)
+        elif cat.weak.search(m.norm) or cat.weak_lemma.search(m.lemma_str):
+            found.append(name)
+            weak.append(name)
+    for name, cat in _LEX.categories.items():
+        if name not in found and any(
+            any(c in found for c in by) and _cue_hit(_LEX.cues[cue], r.present_text, m.lemma_set)
+            for cue, by in cat.implied
+        ):
+            found.append(name)
+    found.sort(key=CATEGORIES.index)
+    return found, weak
+
+
+def _calm(found: Sequence[str], m: _Message, r: _Reading) -> tuple[bool, tuple[str, ...]]:
+    """Whether only negated danger was found, and the categories the context argues against."""
+    ctx = _LEX.context
+    negation_hit = ctx.negation.search(m.norm)
+    negated = bool(found) and "suicide" not in found and not r.present and negation_hit
+    if r.present:
+        return negated, ()
+    if r.suppressed or (not found and (m.joked or ctx.benign.search(m.norm))):
+        return negated, tuple(c for c in CATEGORIES if not (r.young_self and c == "child"))
+    adult = (
+        "child" not in found
+        and ctx.adult.search(m.norm)
+        and not _cue_hit(_LEX.cues["young"], r.present_text, m.lemma_set)
+    )
+    return negated, tuple(
+        c
+        for c in CATEGORIES
+        if (r.habitual and bool(_LEX.categories[c].descriptive))
+        or (c != "suicide" and (negation_hit or m.denied))
+        or (c == "suicide" and m.suicide_denied)
+        or (c == "child" and adult)
+    )
 
 
 def detect(text: str, lemmas: Sequence[str] | None = None) -> Crisis:
@@ -238,120 +242,9 @@ def detect(text: str, lemmas: Sequence[str] | None = None) -> Crisis:
     ``lemmas`` are the lower-case lemmas of ``text`` from our spaCy pipeline; without them a small
     form -> lemma map from the lexicon is applied to the words of the text.
     """
-    norm = normalise(text)
-    denied = suicide_denied = False
-    suicide_denial: _Patterns | None = _LEX["suicide_denial"]
-    if suicide_denial is not None and suicide_denial.search(norm):  # "har ikke selvmordstanker"
-        suicide_denied = True
-        norm = _SPACE.sub(" ", suicide_denial.sub(" ", norm)).strip()
-    denial: _Patterns | None = _LEX["denial"]
-    if denial is not None and denial.search(norm):  # "han slår meg ikke" is no danger cue
-        denied = True
-        norm = _SPACE.sub(" ", denial.sub(" ", norm)).strip()
-    joked = False
-    hyperbole: _Patterns | None = _LEX["hyperbole"]
-    if hyperbole is not None and hyperbole.search(norm):  # "jobben tar livet av meg haha"
-        joked = True
-        norm = _SPACE.sub(" ", hyperbole.sub(" ", norm)).strip()
-    words = [w.strip("'-") for w in _WORD.findall(norm)]
-    if joked:  # the given lemmas still hold the figure of speech: lemmatise what is left instead
-        lemmas = None
-    if lemmas is None:
-        fallback: dict[str, str] = _LEX["fallback"]
-        lemmas = [fallback.get(w, w) for w in words]
-    lemma_list = [lem.lower() for lem in lemmas]
-    lemma_str = " ".join(lemma_list)
-    lemma_set = frozenset(_fold(lem) for lem in lemma_list) | frozenset(_fold(w) for w in words)
-
-    categories_spec: dict[str, _Category] = _LEX["categories"]
-    negation: _Patterns = _LEX["negation"]
-    without_neg = negation.sub(" ", norm)
-    calm_now: _Patterns | None = _LEX["calm_now"]
-    # "nå er jeg 34", "nå bor jeg alene": a "nå" that contrasts with the past is no present cue.
-    present_text = calm_now.sub(" ", without_neg) if calm_now is not None else without_neg
-    strong = bool(_LEX["present"].search(present_text)) or any(
-        c.urgent is not None and c.urgent.search(without_neg) for c in categories_spec.values()
-    )
-    ongoing = bool(_LEX["ongoing"] is not None and _LEX["ongoing"].search(without_neg))
-    past_hit = bool(_LEX["past"].search(norm))
-    question = bool(_LEX["question"].search(norm))
-    if not ongoing and past_hit:
-        ongoing = _weak_cue_in_danger_clause(_LEX["ongoing_weak"], without_neg)
-    past = not ongoing and past_hit
-    now_bare: _Patterns | None = _LEX["present_now"]
-    if strong or now_bare is None:
-        present = strong
-    elif past or question:  # a bare "nå" lifts past/question only where it names danger
-        present = _weak_cue_in_danger_clause(now_bare, present_text)
-    else:
-        present = bool(now_bare.search(present_text))
-    suppressed = not present and (past or question)
-    habitual = not present and _LEX["habitual"] is not None and bool(_LEX["habitual"].search(norm))
-    # A young writer asking about their own situation ("e det normalt at pappa kaster ting på meg?
-    # e 15") is a child at risk however it is phrased: a question does not suppress `child`.
-    young_self = (
-        suppressed
-        and not past
-        and _cue_hit(_LEX["cues"]["young"], present_text, lemma_set)
-        and _cue_hit(_LEX["cues"]["me_object"], present_text, frozenset())
-    )
-
-    found: list[str] = []
-    weak: list[str] = []
-    for name, cat in categories_spec.items():
-        if cat.urgent is not None and cat.urgent.search(norm):
-            found.append(name)
-            continue
-        if suppressed and not (young_self and name == "child"):
-            continue
-        hit = (
-            (cat.text is not None and cat.text.search(norm))
-            or (not habitual and cat.descriptive is not None and cat.descriptive.search(norm))
-            or (cat.lemma is not None and cat.lemma.search(lemma_str))
-            or any(
-                all(_cue_hit(_LEX["cues"][c], present_text, lemma_set) for c in combo)
-                for combo in cat.combos
-            )
-        )
-        if hit:
-            found.append(name)
-        elif (cat.weak is not None and cat.weak.search(norm)) or (
-            cat.weak_lemma is not None and cat.weak_lemma.search(lemma_str)
-        ):
-            found.append(name)
-            weak.append(name)
-
-    for name, cat in categories_spec.items():
-        if name not in found and any(
-            any(c in found for c in by) and _cue_hit(_LEX["cues"][cue], present_text, lemma_set)
-            for cue, by in cat.implied
-        ):
-            found.append(name)
-    found.sort(key=CATEGORIES.index)
-
-    negation_hit = bool(negation.search(norm))
-    adult = (
-        "child" not in found
-        and _LEX["adult"] is not None
-        and bool(_LEX["adult"].search(norm))
-        and not _cue_hit(_LEX["cues"]["young"], present_text, lemma_set)
-    )
-    negated = bool(found) and "suicide" not in found and not present and negation_hit
-    calm: tuple[str, ...] = ()
-    if not present:
-        if suppressed or (
-            not found and (joked or (_LEX["benign"] is not None and _LEX["benign"].search(norm)))
-        ):
-            calm = tuple(c for c in CATEGORIES if not (young_self and c == "child"))
-        else:
-            calm = tuple(
-                c
-                for c in CATEGORIES
-                if (habitual and categories_spec[c].descriptive is not None)
-                or (c != "suicide" and (negation_hit or denied))
-                or (c == "suicide" and suicide_denied)
-                or (c == "child" and adult)
-            )
-    unreal = _LEX["unreal"] is not None and bool(_LEX["unreal"].search(norm))
-    return Crisis(
-        tuple(found), negated, _language(words), calm, unreal, tuple(weak))
+    message = _message(text, lemmas)
+    reading = _read(message)
+    found, weak = _match(message, reading)
+    negated, calm = _calm(found, message, reading)
+    unreal = _LEX.context.unreal.search(message.norm)
+    return Crisis(tuple(found), negated, _language(message.words), calm, unreal, tuple(weak))

@@ -17,8 +17,7 @@ from typing import Any
 
 import yaml
 
-# The categories the labelled sets use (harm_others has no labelled set yet).
-CATEGORIES = ("acute", "suicide", "child", "trafficking")
+from bot.crisis_contract import INTENT_PREFIX, PARSE_KEY
 
 
 @dataclass
@@ -41,9 +40,9 @@ class Result:
 
 def crisis_reply(parse: dict[str, Any]) -> set[str]:
     """The categories whose emergency contact the reply to this parse leads with."""
-    crisis = parse.get("crisis") or {}
+    crisis = parse.get(PARSE_KEY) or {}
     intent = (parse.get("intent") or {}).get("name") or ""
-    if crisis.get("negated") or not intent.startswith("crisis_"):
+    if crisis.get("negated") or not intent.startswith(INTENT_PREFIX):
         return set()
     return set(crisis.get("categories") or [])
 
@@ -63,7 +62,7 @@ async def evaluate(agent: Any, cases_path: Path) -> Result:
         parse = await agent.parse_message(case["text"])
         if crisis_reply(parse):
             result.false_positives.append(case["text"])
-        elif (parse.get("crisis") or {}).get("maybe"):
+        elif (parse.get(PARSE_KEY) or {}).get("maybe"):
             result.maybe.append(case["text"])
     result.seconds = time.perf_counter() - started
     return result

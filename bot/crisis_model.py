@@ -17,7 +17,6 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import yaml
@@ -25,7 +24,9 @@ from scipy.sparse import csr_matrix, hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from bot.crisis import CATEGORIES, Crisis
+from bot import ngrams
+from bot.crisis import Crisis
+from bot.crisis_contract import CATEGORIES, INTENT_PREFIX
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS_DIR = ROOT / "data" / "crisis"
@@ -99,16 +100,6 @@ class CrisisModel:
         self.coef = coef  # (n_categories, n_features)
         self.intercept = intercept  # (n_categories,)
 
-    @staticmethod
-    def _new_vectorizers(min_df: int) -> tuple[TfidfVectorizer, TfidfVectorizer]:
-        return (
-            TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=min_df,
-                            sublinear_tf=True, lowercase=False, dtype=np.float32),
-            TfidfVectorizer(analyzer="word", ngram_range=(1, 2), min_df=min_df,
-                            token_pattern=r"(?u)\b\w+\b", sublinear_tf=True, lowercase=False,
-                            dtype=np.float32),
-        )
-
     @classmethod
     def fit(
         cls,
@@ -119,7 +110,8 @@ class CrisisModel:
     ) -> CrisisModel:
         examples = list(examples)
         texts = [prepare(e.text) for e in examples]
-        vectorizers = cls._new_vectorizers(min_df)
+        vectorizers = (ngrams.vectorizer("char_wb", (2, 5), min_df),
+                       ngrams.vectorizer("word", (1, 2), min_df))
         x = hstack([v.fit_transform(texts) for v in vectorizers]).tocsr()
         coef = np.zeros((len(categories), x.shape[1]), dtype=np.float32)
         intercept = np.zeros(len(categories), dtype=np.float32)
@@ -151,39 +143,20 @@ class CrisisModel:
     def scores(self, text: str, min_words: int = 1) -> dict[str, float]:
         return self.scores_many([text], min_words)[0]
 
-    # Saved as JSON-able vocabularies and numpy arrays: nothing executable is unpickled at load.
     def save(self, directory: Path) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
-        meta: dict[str, Any] = {"categories": list(self.categories), "vectorizers": []}
-        arrays: dict[str, np.ndarray] = {"coef": self.coef, "intercept": self.intercept}
-        for i, v in enumerate(self.vectorizers):
-            meta["vectorizers"].append({
-                "analyzer": v.analyzer, "ngram_range": list(v.ngram_range),
-                "token_pattern": v.token_pattern,
-                "vocabulary": {k: int(n) for k, n in v.vocabulary_.items()},
-            })
-            arrays[f"idf{i}"] = v.idf_
-        (directory / "crisis_model.yml").write_text(
-            yaml.safe_dump(meta, allow_unicode=True), encoding="utf-8")
-        np.savez_compressed(directory / "crisis_model.npz", **arrays)
+        ngrams.save(directory, "crisis_model", self.vectorizers,
+                    {"categories": list(self.categories)},
+                    {"coef": self.coef, "intercept": self.intercept})
 
     @classmethod
     def load(cls, directory: Path) -> CrisisModel:
-        meta = yaml.safe_load((directory / "crisis_model.yml").read_text(encoding="utf-8"))
-        with np.load(directory / "crisis_model.npz", allow_pickle=False) as arrays:
-            vectorizers = []
-            for i, spec in enumerate(meta["vectorizers"]):
-                v = TfidfVectorizer(analyzer=spec["analyzer"],
-                                    ngram_range=tuple(spec["ngram_range"]),
-                                    token_pattern=spec["token_pattern"],
-                                    vocabulary=spec["vocabulary"], sublinear_tf=True,
-                                    lowercase=False, dtype=np.float32)
-                v.idf_ = arrays[f"idf{i}"]
-                vectorizers.append(v)
-            return cls(meta["categories"], vectorizers, arrays["coef"], arrays["intercept"])
+        meta, vectorizers, arrays = ngrams.load(directory, "crisis_model")
+        return cls(meta["categories"], vectorizers, arrays["coef"], arrays["intercept"])
 
 
-def training_examples(intents: Iterable[tuple[str, str]], prefix: str = "crisis_") -> list[Example]:
+def training_examples(
+    intents: Iterable[tuple[str, str]], prefix: str = INTENT_PREFIX
+) -> list[Example]:
     """The corpus plus the NLU examples as (text, intent): a `crisis_<category>` intent labels its
     category, every other intent is a negative."""
     examples = read_corpus()
@@ -216,11 +189,12 @@ def decide(
     category found only by a `weak` pattern (a broad word such as "kniven" or "orker ikke mer"),
     which needs the classifier's `confirm` score and otherwise goes to the maybe tier: a rule hit
     is never silent. Framed as unreal (a joke, dream, film, game, sport, school work), a rule
-    hit needs the classifier's `high` score, goes to the maybe tier from `maybe`, and is dropped
-    below. The classifier adds a category at or above its `high` threshold, unless the rules'
-    reading of the context argues against it (past, general question, negated, an adult's age)
-    and the classifier is not `sure`: then, and for any score at or above `maybe`, the category
-    goes to the maybe tier.
+    hit needs the classifier's `high` score (not `sure`: "lol jeg vil bare dø, pappa kastet meg
+    ut" is a child in crisis), goes to the maybe tier from `maybe`, and is dropped below. The
+    classifier adds a category at or above its `high` threshold, unless the rules' reading of the
+    context argues against it (past, general question, negated, an adult's age, or the unreal
+    framing) and the classifier is not `sure`: then, and for any score at or above
+    `maybe`, the category goes to the maybe tier.
     """
     categories: list[str] = []
     unsure: list[str] = []
@@ -239,7 +213,8 @@ def decide(
         if category in categories or category in unsure:
             continue
         score = scores.get(category, 0.0)
-        if score >= high.get(category, 1.0) and (category not in found.calm or score >= sure):
+        doubted = category in found.calm or found.unreal  # context or framing argues against it
+        if score >= high.get(category, 1.0) and (not doubted or score >= sure):
             categories.append(category)
         elif maybe <= score and high.get(category, 1.0) <= 1.0 and category not in found.categories:
             unsure.append(category)  # (a category the classifier may never raise has no maybe)

@@ -17,16 +17,21 @@ from rasa.utils.endpoints import EndpointConfig
 
 from bot import content, registry
 from bot.content import blocks
+from bot.crisis_contract import PARSE_KEY, RESPONSE_PREFIX
 
 INFO_PREFIXES = ("utter_info_", "utter_more_", "utter_help")
 ANSWER_PREFIX = "utter_info_"
-CRISIS_PREFIX = "utter_crisis_"
 DEFAULT_RESPONSE = "utter_default"
 FALLBACK_RESPONSES = (DEFAULT_RESPONSE, "utter_out_of_scope")
+# Sent by action_helpline_status (actions/actions.py) with the lines it fills in as `{status}`.
+STATUS_RESPONSE = "utter_open_now"
+# A person one tap away: a VO-linjen call button under the fallbacks (not understood) and under
+# the list of who answers now.
+CALL_VO_LINJEN = (*FALLBACK_RESPONSES, STATUS_RESPONSE)
 # "Mente du ...?" only when the two best topics are both plausible and share most of the
 # probability; otherwise the general fallback with its topic buttons is the better answer.
 GUESS_FLOOR = 0.15
-GUESS_MASS = 0.5
+GUESS_MASS = 0.4
 # "Ja" / "Nei" right after the maybe tier asked "Er du trygg akkurat nå?" answer that question.
 SAFETY_ANSWERS = {"utter_affirm": "utter_glad_safe", "utter_deny": "utter_not_safe"}
 
@@ -34,7 +39,7 @@ SAFETY_ANSWERS = {"utter_affirm": "utter_glad_safe", "utter_deny": "utter_not_sa
 def crisis_of(event: UserUttered | None) -> dict[str, Any]:
     if event is None:
         return {}
-    return event.parse_data.get("crisis") or {}
+    return event.parse_data.get(PARSE_KEY) or {}
 
 
 def best_topics(event: UserUttered | None) -> list[str]:
@@ -71,6 +76,12 @@ def asked_if_safe(tracker: DialogueStateTracker) -> bool:
     return bool(before.get("maybe")) and not before.get("categories")
 
 
+def is_answer(name: str) -> bool:
+    """An answer: the info answers and the helpline status get the VO-linjen offer, and after a
+    crisis the emergency line."""
+    return name.startswith(INFO_PREFIXES) or name == STATUS_RESPONSE
+
+
 def compose(
     name: str, text: str, crisis: dict[str, Any], crisis_before: bool, answer: str | None = None
 ) -> tuple[str, bool]:
@@ -85,8 +96,8 @@ def compose(
     maybe = list(crisis.get("maybe") or [])
     lines = b["crisis_line_en" if english else "crisis_line"]
     parts = [text]
-    if name.startswith(CRISIS_PREFIX) and categories:
-        primary = name[len(CRISIS_PREFIX) :]
+    if name.startswith(RESPONSE_PREFIX) and categories:
+        primary = name[len(RESPONSE_PREFIX) :]
         if categories[0] in b["crisis_lead"]:  # a category that shares another's path
             primary = categories[0]
             parts = [b["crisis_lead"][primary]]
@@ -100,13 +111,13 @@ def compose(
     elif crisis.get("negated") and categories:
         # Lowered urgency, never hidden numbers.
         parts.append(lines["negated"])
-    elif maybe and not categories and not name.startswith(CRISIS_PREFIX):
+    elif maybe and not categories and not name.startswith(RESPONSE_PREFIX):
         # The maybe tier: one safety line, the check-in question, then what we can answer
         # (never the generic "I did not understand" after a risk cue).
         maybe_block = b["maybe_en" if english else "maybe"]
         lead = " ".join([*(lines[c] for c in maybe if c in lines), maybe_block["ask"]])
         parts = [lead, maybe_block["fallback"] if name in FALLBACK_RESPONSES else text]
-    if name.startswith(INFO_PREFIXES):
+    if is_answer(name):
         parts.append(b["footer_vo_linjen"])
         if crisis_before:
             parts.append(b["footer_emergency"])
@@ -143,11 +154,11 @@ class RegistryNLG(TemplatedNaturalLanguageGenerator):
                     **response, "text": blocks()["did_you_mean"],
                     "buttons": [content.topic_button(i) for i in guesses],
                 }
-        if utter_action in FALLBACK_RESPONSES:  # not understood: a person is one tap away
+        if utter_action in CALL_VO_LINJEN:
             vo_linjen = content.call_button("vo_linjen")
             response = {**response, "buttons": [*(response.get("buttons") or []), vo_linjen]}
         answer = None
-        if utter_action.startswith(CRISIS_PREFIX) and crisis.get("question"):
+        if utter_action.startswith(RESPONSE_PREFIX) and crisis.get("question"):
             answer = self._answer_text(str(crisis["question"]), tracker, output_channel)
         text, emergency_button = compose(
             utter_action, response.get("text") or "", crisis, had_crisis(tracker), answer

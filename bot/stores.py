@@ -30,20 +30,13 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from redis.exceptions import RedisError, WatchError
 
 from bot import redact
+from bot.settings import expiry_seconds
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_EXPIRY_MINUTES = 30
 T = TypeVar("T")
 LOCK_EXPIRY_SECONDS = 300
 SAFE_METADATA = frozenset({"model_id", "assistant_id"})
-
-
-def expiry_seconds(minutes: float | str | None = None) -> int:
-    """How long a conversation is kept after its last message (CONVERSATION_EXPIRY_MINUTES)."""
-    minutes = float(minutes or os.environ.get("CONVERSATION_EXPIRY_MINUTES")
-                    or DEFAULT_EXPIRY_MINUTES)
-    return max(1, round(minutes * 60))
 
 
 def redis_kwargs(url: str | None) -> dict[str, Any]:
@@ -185,8 +178,10 @@ class PrivateRedisTrackerStore(RedisTrackerStore):
         **_: Any,
     ) -> None:
         kw = redis_kwargs(url or (host if host and "://" in host else None))
+        # Redis expires keys in whole seconds (at least one).
+        record_exp = max(1, round(expiry_seconds(expiry_minutes)))
         super().__init__(domain=domain, event_broker=event_broker, key_prefix=key_prefix,
-                         record_exp=expiry_seconds(expiry_minutes), **kw)
+                         record_exp=record_exp, **kw)
         # Rasa's client waits for ever, and it blocks Rasa's event loop: every conversation.
         self.red.connection_pool.connection_kwargs.update(socket_timeout=2,
                                                           socket_connect_timeout=2)

@@ -20,7 +20,8 @@ ROOT = nlp.ROOT
 HOME = Path(os.environ.get("VONR_HOME", Path.home() / ".cache" / "vonr"))
 TRAINING_DATA = ("data/nlu", "data/stories", "data/rules")
 # The crisis classifier trains inside Rasa's graph on data/crisis/ (see bot/crisis_model.py).
-INPUTS = ("config.yml", "domain", "requirements.txt", "bot/components.py",
+INPUTS = ("config.yml", "domain", "requirements.txt", "bot/components.py", "bot/ngram_intent.py",
+          "bot/ngrams.py", "bot/crisis_contract.py",
           "bot/crisis_model.py", "data/crisis", *TRAINING_DATA)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import urllib.request
 from collections.abc import Iterator
@@ -26,6 +27,16 @@ ROOT = Path(__file__).resolve().parent.parent
 # endpoints.yml names the action server through this variable; the stack sets its own.
 os.environ.setdefault("ACTION_ENDPOINT_URL", "http://127.0.0.1:5055/webhook")
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+
+
+def rasa_modules_after(code: str) -> list[str]:
+    """The modules of Rasa itself (not rasa_sdk) a fresh interpreter has loaded after `code`."""
+    probe = (f"{code}\nimport json, sys\nprint(json.dumps(sorted(m for m in sys.modules"
+             " if m == 'rasa' or m.startswith('rasa.'))))\n")
+    root = Path(__file__).resolve().parent.parent
+    out = subprocess.run([sys.executable, "-c", probe], cwd=root, capture_output=True, text=True,
+                         check=True, env={"PYTHONPATH": str(root), "PATH": ""})
+    return list(json.loads(out.stdout))
 
 
 def say(stack: Stack, sender: str, message: str, timeout: float = 30) -> list[dict[str, Any]]:

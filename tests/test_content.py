@@ -12,11 +12,18 @@ import pytest
 import yaml
 
 from bot import content, nlg, registry
+from bot.crisis_contract import (
+    CATEGORIES,
+    EVALUATED,
+    FALLBACK_INTENT,
+    INTENT_PREFIX,
+    RESPONSE_PREFIX,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 DOMAIN = content.domain()
 RESPONSES: dict[str, list[dict[str, Any]]] = DOMAIN["responses"]
-INTENTS = set(DOMAIN["intents"]) | {"nlu_fallback"}
+INTENTS = set(DOMAIN["intents"]) | {FALLBACK_INTENT}
 SOURCES = yaml.safe_load((ROOT / "data" / "content" / "sources.yml").read_text(encoding="utf-8"))
 FIGURES: dict[str, dict[str, str]] = SOURCES.get("figures") or {}
 SEEDS = ROOT.parent / "shared" / "seeds"
@@ -94,11 +101,20 @@ def test_every_reply_offers_vo_linjen(name: str, i: int, variation: dict[str, An
 @pytest.mark.parametrize("category", [k for k in nlg.blocks()["crisis_en"] if k != "check_safe"])
 def test_english_crisis_replies_offer_vo_linjen(category: str) -> None:
     # A category without a response of its own (crisis_lead) goes the acute path.
-    name = f"utter_crisis_{category}" if f"utter_crisis_{category}" in RESPONSES \
-        else "utter_crisis_acute"
+    name = RESPONSE_PREFIX + category if RESPONSE_PREFIX + category in RESPONSES \
+        else RESPONSE_PREFIX + "acute"
     text, emergency = nlg.compose(name, RESPONSES[name][0]["text"],
                                   {"lang": "en", "categories": [category]}, False)
     assert emergency and offers_vo_linjen(registry.load().render(text), [])
+
+
+def test_the_domains_crisis_intents_and_replies_are_the_contracts_categories() -> None:
+    """Each crisis intent `crisis_<category>` has its reply `utter_crisis_<category>`, and every
+    category is one of bot/crisis_contract.py's (harm_others takes acute's intent and reply)."""
+    intents = {i.removeprefix(INTENT_PREFIX) for i in INTENTS if i.startswith(INTENT_PREFIX)}
+    replies = {n.removeprefix(RESPONSE_PREFIX) for n in RESPONSES if n.startswith(RESPONSE_PREFIX)}
+    assert intents and intents == replies and intents <= set(CATEGORIES)
+    assert set(EVALUATED) <= set(CATEGORIES)
 
 
 def test_safety_check_follows_a_reply_that_offers_vo_linjen() -> None:

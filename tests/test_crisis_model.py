@@ -7,11 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from bot import crisis, crisis_model
+from bot import crisis_model
 from bot.crisis import Crisis
+from bot.crisis_contract import CATEGORIES
 from bot.crisis_model import CrisisModel, Example, decide, prepare, without_placeholders
+from tests.conftest import rasa_modules_after
 
-HIGH = dict.fromkeys(crisis.CATEGORIES, 0.6)
+HIGH = dict.fromkeys(CATEGORIES, 0.6)
 
 
 def test_prepare_drops_placeholders_and_folds_spellings() -> None:
@@ -29,9 +31,9 @@ def test_corpus_is_large_labelled_and_from_many_voices() -> None:
     positives = [e for e in examples if e.categories]
     negatives = [e for e in examples if not e.categories]
     assert len(positives) >= 1500 and len(negatives) >= 1500
-    for category in crisis.CATEGORIES:
+    for category in CATEGORIES:
         assert sum(category in e.categories for e in positives) >= 100, category
-    assert {c for e in positives for c in e.categories} <= set(crisis.CATEGORIES)
+    assert {c for e in positives for c in e.categories} <= set(CATEGORIES)
 
 
 def test_corpus_shares_no_line_with_a_test_set() -> None:
@@ -103,6 +105,17 @@ def test_unreal_framing_needs_the_classifier_too() -> None:
     assert decide(joke, {"acute": 0.9}, HIGH, 0.3).categories == ("acute",)
 
 
+def test_unreal_framing_makes_a_classifier_only_claim_unsure() -> None:
+    # "vil ikke leve i en verden uten kaffe haha": no rule, a keen classifier, a joke's framing.
+    joke = found(unreal=True)
+    assert decide(joke, {"suicide": 0.6}, HIGH, 0.3, sure=0.8).categories == ()
+    assert decide(joke, {"suicide": 0.6}, HIGH, 0.3, sure=0.8).maybe == ("suicide",)
+    assert decide(joke, {"suicide": 0.9}, HIGH, 0.3, sure=0.8).categories == ("suicide",)
+    # A rule hit under the same framing still needs only `high`: teenagers write "lol" in earnest.
+    earnest = found("suicide", unreal=True)
+    assert decide(earnest, {"suicide": 0.6}, HIGH, 0.3, sure=0.8).categories == ("suicide",)
+
+
 def test_negation_holds_only_for_what_the_rules_found() -> None:
     assert decide(found("acute", negated=True), {}, HIGH, 0.3).negated
     assert not decide(found("acute", negated=True), {"suicide": 0.9}, HIGH, 0.3).negated
@@ -112,3 +125,9 @@ def test_classifier_abstains_on_very_short_messages(tiny: CrisisModel) -> None:
     assert set(tiny.scores("han slår meg", min_words=3).values()) != {0.0}
     assert set(tiny.scores("slår meg", min_words=3).values()) == {0.0}
     assert set(tiny.scores("mer", min_words=3).values()) == {0.0}
+
+
+def test_the_evaluation_and_the_crisis_vocabulary_load_no_rasa() -> None:
+    """bot/crisis_eval.py (the make-test gate and the benchmark) and bot/crisis_contract.py (read by
+    the gateway's flow counts and the action server too) import nothing of Rasa."""
+    assert rasa_modules_after("import bot.crisis_eval, bot.crisis_contract") == []

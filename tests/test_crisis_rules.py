@@ -8,11 +8,12 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.crisis import CATEGORIES, Crisis, detect
+from bot.crisis import Crisis, detect
+from bot.crisis_contract import CATEGORIES, FALLBACK_INTENT, PARSE_KEY
+from bot.nlp import PIPELINE_DIR as PIPELINE
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV = yaml.safe_load((ROOT / "tests" / "crisis" / "dev_cases.yml").read_text(encoding="utf-8"))
-PIPELINE = ROOT / "build" / "spacy" / "nb_vonr-1"
 MAX_FPR = 0.05
 
 
@@ -211,11 +212,11 @@ def test_diet_crisis_intents_no_longer_decide() -> None:
 
     question = parse("hva er selvmordstanker", ("crisis_suicide", 0.6), ("suicide_info", 0.5))
     assert question.get(INTENT)["name"] == "suicide_info"
-    assert question.get("crisis") is None  # a general question: no safety line either
+    assert question.get(PARSE_KEY) is None  # a general question: no safety line either
     unsure = parse("hva er selvmordstanker", ("crisis_suicide", 0.9), ("suicide_info", 0.1))
-    assert unsure.get(INTENT)["name"] == "nlu_fallback"
+    assert unsure.get(INTENT)["name"] == FALLBACK_INTENT
     danger = parse("han står utenfor døra nå", ("crisis_child", 0.5), ("greet", 0.1))
-    assert danger.get("crisis")["categories"] == ["acute"]
+    assert danger.get(PARSE_KEY)["categories"] == ["acute"]
     assert danger.get(INTENT)["name"] == "crisis_acute"
 
 
@@ -283,3 +284,48 @@ def test_a_young_writer_asking_about_their_own_situation_is_a_child_at_risk() ->
 )
 def test_concepts_from_the_second_test_set(text: str, expected: set[str]) -> None:
     assert expected <= set(detect(text).categories)
+
+
+# Rules added on 2026-12-03 (third session) from development-set misses, each with a near miss
+# that must stay calm.
+@pytest.mark.parametrize("text, category", [
+    ("kona mi truer med å stikke meg hvis jeg prøver å gå", "acute"),
+    ("har du tips til hvordan det går fortest og gjør minst vondt", "suicide"),
+    ("the only way out I see is ending it", "suicide"),
+    ("e det nokon vits i å leva når han alltid finn meg", "suicide"),
+    ("drømmer om å forsvinne for godt", "suicide"),
+    ("jeg har satt meg i bilen i garasjen med motoren på", "suicide"),
+    ("dattera mi sier at mannen min tar henne på rare steder. hun er 8", "child"),
+    ("nabogutten på 12 blir brukt til å frakte pakker for noen voksne", "trafficking"),
+    ("hun som jobber på fabrikken har ikke fått gå ut av bygget på flere uker", "trafficking"),
+    ("en venn av meg på 15 har blåmerker rundt halsen etter kjæresten", "acute"),
+    ("han satt meg av ved veien, det er mørkt og jeg fryser", "acute"),
+])
+def test_new_rules_find(text: str, category: str) -> None:
+    assert category in detect(text).categories
+
+
+@pytest.mark.parametrize("text", [
+    "han sier jeg blir sendt hjem hvis jeg går fra ham",  # a residence-permit threat
+    "mannen min seier eg må reise ut av landet om eg går frå han",
+    "hva er vitsen med å leve sunt",
+    "hvordan stikker man hull på en ballong",
+    "pappa tar meg med på fisketur om natta",
+    "hva er den raskeste veien til byen",
+])
+def test_new_rules_leave_calm(text: str) -> None:
+    assert detect(text).categories == ()
+
+
+def test_a_key_given_twice_in_the_lexicon_is_an_error(tmp_path: Path) -> None:
+    from bot import crisis_lexicon
+
+    text = crisis_lexicon.LEXICON.read_text(encoding="utf-8")
+    doubled = text.replace("  trafficking:\n", "  trafficking:\n    urgent: []\n", 1)
+    path = tmp_path / "crisis.yml"
+    path.write_text(doubled, encoding="utf-8")
+    with pytest.raises(ValueError, match="key given twice"):
+        crisis_lexicon.load(path)
+    path.write_text(text, encoding="utf-8")
+    assert crisis_lexicon.load(path).categories["trafficking"].urgent.search(
+        "hun jobber for mat og tak over hodet")

@@ -15,6 +15,7 @@ import redis
 import yaml
 
 from bot import flows
+from bot.crisis_contract import CATEGORIES, FALLBACK_INTENT, PARSE_KEY, RESPONSE_PREFIX
 from bot.flows import recorder as flow_recorder
 from bot.flows import report as flow_report
 from bot.flows import store as flow_store
@@ -37,7 +38,7 @@ def user(sender: str, intent: str, confidence: float = 0.9, text: str = TEXT,
         "intent_ranking": [{"name": intent, "confidence": confidence}],
     }
     if crisis is not None:
-        parse["crisis"] = crisis
+        parse[PARSE_KEY] = crisis
     return {"sender_id": sender, "event": "user", "timestamp": 1763700000.123456, "text": text,
             "parse_data": parse, "input_channel": "rest", "message_id": "a1b2c3d4e5",
             "metadata": {"name": NAME}}
@@ -210,6 +211,16 @@ def test_flags_fallback_crisis_escalation(store: flow_store.SQLiteStore) -> None
     assert c[(day, flows.CRISIS_NEGATED, "suicide")] == 1
     assert c[(day, flows.ESCALATION, "acute")] == 1
     assert (day, flows.ESCALATION, "child") not in c
+
+
+def test_the_names_the_counts_single_out_are_the_domains() -> None:
+    """Intents, actions and crisis categories come from the domain (bot/content.py, no Rasa core);
+    the few names the counts single out must be among them, or they would never be counted."""
+    names = flows.names()
+    assert FALLBACK_INTENT in names.intents
+    assert set(flows.FALLBACK_ACTIONS | flow_recorder.SKIP_ACTIONS) - names.actions == set()
+    assert names.crisis and set(names.crisis) <= set(CATEGORIES)
+    assert {RESPONSE_PREFIX + c for c in names.crisis} <= names.actions  # escalations
 
 
 def test_paths_are_capped(store: flow_store.SQLiteStore) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -111,6 +112,28 @@ def test_memory_store_round_trip_broker_and_expiry() -> None:
 def test_memory_store_expiry_follows_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CONVERSATION_EXPIRY_MINUTES", "2")
     assert PrivateInMemoryTrackerStore(Domain.empty()).expiry == 120
+
+
+@pytest.mark.parametrize(("minutes", "seconds"), [
+    ("2", 120), ("0.5", 30), (None, 1800), ("", 1800), ("0", 1800), ("-5", 1800), ("abc", 1800)])
+def test_trackers_and_flow_counts_read_one_expiry(
+    minutes: str | None, seconds: float, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The stores forget a conversation and the flow counts fold it after the same time
+    (bot/settings.py); a value that is no positive number gives the default, 30 minutes."""
+    from bot.flows.recorder import FlowRecorder
+    from bot.flows.store import SQLiteStore
+
+    if minutes is None:
+        monkeypatch.delenv("CONVERSATION_EXPIRY_MINUTES", raising=False)
+    else:
+        monkeypatch.setenv("CONVERSATION_EXPIRY_MINUTES", minutes)
+    assert PrivateInMemoryTrackerStore(Domain.empty()).expiry == seconds
+    assert FlowRecorder(SQLiteStore(tmp_path / "flows.sqlite3")).expiry == seconds
+    # Redis keeps whole seconds, at least one (the client connects only when first used).
+    assert PrivateRedisTrackerStore(Domain.empty(), url=REDIS_TEST_URL).record_exp == seconds
+    assert PrivateRedisTrackerStore(Domain.empty(), url=REDIS_TEST_URL,
+                                    expiry_minutes=0.001).record_exp == 1
 
 
 def test_redis_store_writes_redacted_expiring_json(redis_client: Any) -> None:

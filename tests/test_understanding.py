@@ -1,17 +1,22 @@
-"""Understanding what people write (issue 15): "Mente du ...?" instead of a wall when the NLU is
-unsure, the fallback's way to a person, and phrasings of controlling behaviour that once fell
-back, through the real model."""
+"""Understanding what people write (issue 15): the held-out gate, "Mente du ...?" instead of a
+wall when the NLU is unsure, the fallback's way to a person, and phrasings of controlling
+behaviour that once fell back, through the real model."""
 
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_asyncio
 from rasa.shared.core.events import UserUttered
 
 from bot import content, nlg, registry
+from bot.nlu_eval import NluResult, evaluate, outcome
 from tests.conftest import say
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _event(*ranking: tuple[str, float]) -> UserUttered:
@@ -51,16 +56,16 @@ def test_fallback_offers_a_person_and_the_emergency_number(stack: Any) -> None:
     assert registry.load()["police_emergency"].phone_display in text
 
 
-# Issue 15 asks these to reach their topics; with 3 900 new examples from eight voices they still
-# do not (DIET reads "kjæresten min" as the answer to "who is it about?", the other two fall back).
-# Strict: the day a change makes them pass, this fails and the marker must go.
+# Issue 15 asks these to reach their topics. With the n-gram ensemble "han tar telefonen min" does;
+# the other two still do not (DIET and the n-grams read "kjæresten min" as the answer to "who is it
+# about?"; "kontrollerer hvem jeg møter" falls back). Strict: the day a change makes them pass, this
+# fails and the marker must go.
 GAP = pytest.mark.xfail(strict=True, reason="issue 15: still falls back or picks inform_audience")
 
 
 @pytest.mark.parametrize("text, topics", [
     pytest.param("kjæresten min sporer meg", {"digital_violence", "stalking"}, marks=GAP),
-    pytest.param("han tar telefonen min", {"digital_violence", "psychological_violence"},
-                 marks=GAP),
+    ("han tar telefonen min", {"digital_violence", "psychological_violence"}),
     pytest.param("hun kontrollerer hvem jeg møter",
                  {"psychological_violence", "social_control_honour"}, marks=GAP),
     ("han sporer telefonen min", {"digital_violence"}),
@@ -76,15 +81,46 @@ def test_controlling_behaviour_reaches_its_topic(stack: Any, text: str,
 
 
 def test_unsure_between_two_topics_asks_which_one(stack: Any) -> None:
-    # A vague message the model splits between two topics (measured: krisesenter_children 0.43,
-    # krisesenter 0.25, below the fallback threshold).
+    # A vague message the model splits between two topics (measured with the n-gram ensemble:
+    # digital_safety 0.30, psychological_violence 0.27, closer than the ambiguity threshold).
     sender = uuid.uuid4().hex
-    reply = say(stack, sender, "barn og krisesenter")[0]
+    reply = say(stack, sender, "trusler på telefon")[0]
     payloads = [b["payload"] for b in reply["buttons"]]
     assert reply["text"].startswith("Jeg er ikke helt sikker på hva du mente")
-    assert set(payloads[:2]) == {"/krisesenter", "/krisesenter_children"}
+    assert set(payloads[:2]) == {"/digital_safety", "/psychological_violence"}
     assert "tel:" + registry.load()["vo_linjen"].phone in payloads
     # The topic button is a command the gateway lets through: it answers that topic.
-    answer = say(stack, sender, "/krisesenter_children")[0]
-    expected = content.responses()["utter_info_krisesenter_children"][0]["text"][:30]
+    answer = say(stack, sender, "/psychological_violence")[0]
+    expected = content.responses()["utter_info_psychological_violence"][0]["text"][:30]
     assert registry.load().render(expected) in answer["text"]
+
+
+# The gate on tests/nlu/heldout.yml (712 messages by two separate authors, never trained on and
+# never used for error analysis), through the whole NLU pipeline: just under what the model
+# reached when the set was first run (top intent 0.933, macro F1 0.951, answered 0.954;
+# docs/performance.md), so a regression fails. Issue 15 asks 0.95.
+HELDOUT_FLOORS = {"accuracy": 0.925, "macro_f1": 0.945, "answered": 0.945}
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def heldout(agent: Any) -> NluResult:
+    return await evaluate(agent, ROOT / "tests" / "nlu" / "heldout.yml")
+
+
+@pytest.mark.parametrize("measure", sorted(HELDOUT_FLOORS))
+def test_held_out_understanding_holds(heldout: NluResult, measure: str) -> None:
+    value = {"accuracy": heldout.accuracy, "macro_f1": heldout.macro_f1,
+             "answered": heldout.answer_rate}[measure]
+    top = ", ".join(f"{g}->{t} {n}" for (g, t), n in heldout.confusions().most_common(5))
+    assert value >= HELDOUT_FLOORS[measure], f"{measure} {value:.3f}; most confused: {top}"
+
+
+def test_outcome_counts_a_crisis_reply_that_answers_the_question() -> None:
+    crisis = {"intent": {"name": "crisis_acute"}, "crisis": {"question": "men_exposed"},
+              "intent_ranking": [{"name": "crisis_acute"}, {"name": "men_exposed"}]}
+    assert outcome(crisis, "men_exposed") == ("crisis_acute", True, False, False)
+    fallback = {"intent": {"name": "nlu_fallback"},
+                "intent_ranking": [{"name": "nlu_fallback"}, {"name": "krisesenter"},
+                                   {"name": "krisesenter_children"}]}
+    assert outcome(fallback, "krisesenter_children") == ("krisesenter", False, True, True)
+    assert outcome(fallback, "voldsalarm") == ("krisesenter", False, True, False)

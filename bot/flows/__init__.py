@@ -13,12 +13,12 @@ What is kept, and where:
   (FLOWS_RETENTION_DAYS, default 400); SQLite rows older than that are deleted on write.
 
 Folding: a conversation is folded into the counts, all at once, when it has been idle for
-CONVERSATION_EXPIRY_MINUTES (default 30, the tracker's expiry), found by a sweep thread that runs
-a few times per expiry period; when Rasa starts a new session for the same sender or restarts
-the conversation; and for everything still open when Rasa shuts down (a crash loses the open
-ones). We do not fold on goodbye: people often say goodbye and go on asking, and one conversation
-should be one path. Folding at expiry also means
-counts never move while a person is still chatting, so a count cannot be tied to a live chat.
+CONVERSATION_EXPIRY_MINUTES (default 30, the tracker's expiry, read by `bot/settings.py`), found by
+a sweep thread that runs a few times per expiry period; when Rasa starts a new session for the
+same sender or restarts the conversation; and for everything still open when Rasa shuts down (a
+crash loses the open ones). We do not fold on goodbye: people often say goodbye and go on asking,
+and one conversation should be one path. Folding at expiry also means counts never move while a
+person is still chatting, so a count cannot be tied to a live chat.
 
 Names are checked against the domain before they are kept: a button payload such as
 "/anything_typed" becomes an intent named by the user, so unknown names are kept as "ukjent".
@@ -34,24 +34,21 @@ daily counts (SQLite or Redis); `recorder` the conversations in progress and Ras
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from bot import content
+from bot.crisis_contract import FALLBACK_INTENT, INTENT_PREFIX
+from bot.settings import env_float
 
 DEFAULT_K = 5
 DEFAULT_RETENTION_DAYS = 400
-DEFAULT_EXPIRY_MINUTES = 30.0
 PATH_CAP = 12  # steps of a whole path kept as one key; longer paths end in TRUNCATED
 TRUNCATED = "…"
 UNKNOWN = "ukjent"
-FALLBACK_INTENT = "nlu_fallback"
 FALLBACK_ACTIONS = {"utter_default", "action_default_fallback"}
-CRISIS_INTENT = "crisis_"
-CRISIS_RESPONSE = "utter_crisis_"
 TZ_NAME = "Europe/Oslo"
 
 # Metrics (the second part of every count's key).
@@ -74,24 +71,12 @@ SEP = " > "  # between steps of a path; transitions are "a > b" too
 Counts = dict[tuple[str, str, str], int]  # (day, metric, key) -> n
 
 
-def env_float(name: str, default: float) -> float:
-    try:
-        value = float(os.environ.get(name) or default)
-    except ValueError:
-        return default
-    return value if value > 0 else default
-
-
 def k_threshold() -> int:
     return max(1, int(env_float("FLOWS_K", DEFAULT_K)))
 
 
 def retention_days() -> int:
     return max(1, int(env_float("FLOWS_RETENTION_DAYS", DEFAULT_RETENTION_DAYS)))
-
-
-def expiry_seconds() -> float:
-    return env_float("CONVERSATION_EXPIRY_MINUTES", DEFAULT_EXPIRY_MINUTES) * 60
 
 
 def today() -> str:
@@ -137,8 +122,8 @@ def names() -> Names:
         defaults = set()
     intents = keys(domain.get("intents")) | {FALLBACK_INTENT}
     # The crisis categories are the domain's crisis_<category> intents (bot/components.py).
-    categories = tuple(sorted(i[len(CRISIS_INTENT):] for i in intents
-                              if i.startswith(CRISIS_INTENT)))
+    categories = tuple(sorted(i[len(INTENT_PREFIX):] for i in intents
+                              if i.startswith(INTENT_PREFIX)))
     actions = keys(domain.get("actions")) | set(domain.get("responses") or {}) | defaults
     return Names(frozenset(intents), frozenset(actions), categories)
 

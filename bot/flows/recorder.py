@@ -16,17 +16,15 @@ from typing import Any
 
 from rasa.core.brokers.broker import EventBroker
 
+from bot.crisis_contract import FALLBACK_INTENT, INTENT_PREFIX, PARSE_KEY, RESPONSE_PREFIX
 from bot.flows import (
     CONF,
     CONVERSATIONS,
     CRISIS,
-    CRISIS_INTENT,
     CRISIS_NEGATED,
-    CRISIS_RESPONSE,
     ESCALATION,
     FALLBACK_ACTIONS,
     FALLBACK_CONVERSATIONS,
-    FALLBACK_INTENT,
     FALLBACK_TURNS,
     INTENT,
     PATH,
@@ -39,12 +37,12 @@ from bot.flows import (
     Counts,
     clean_action,
     clean_intent,
-    expiry_seconds,
     label,
     names,
     today,
 )
 from bot.flows.store import Store, open_store
+from bot.settings import expiry_seconds
 
 log = logging.getLogger("vonr.flows")
 
@@ -165,7 +163,7 @@ class FlowRecorder:
         if conv.turn_fallback:
             conv.fallback_turns += 1
         categories = set(names().crisis)
-        crisis = parse.get("crisis")
+        crisis = parse.get(PARSE_KEY)
         if not isinstance(crisis, dict):
             crisis = {}
         found = {c for c in crisis.get("categories") or [] if isinstance(c, str)} & categories
@@ -173,8 +171,8 @@ class FlowRecorder:
             conv.crisis_negated |= found
         else:
             conv.crisis |= found
-        if name.startswith(CRISIS_INTENT) and name[len(CRISIS_INTENT):] in categories:
-            conv.crisis.add(name[len(CRISIS_INTENT):])
+        if name.startswith(INTENT_PREFIX) and name[len(INTENT_PREFIX):] in categories:
+            conv.crisis.add(name[len(INTENT_PREFIX):])
         self._step(conv, "intent:" + name)
 
     def _action(self, conv: Conversation, event: dict[str, Any]) -> None:
@@ -182,8 +180,8 @@ class FlowRecorder:
         if name in FALLBACK_ACTIONS and not conv.turn_fallback:
             conv.turn_fallback = True
             conv.fallback_turns += 1
-        if name.startswith(CRISIS_RESPONSE) and name[len(CRISIS_RESPONSE):] in names().crisis:
-            conv.escalations.add(name[len(CRISIS_RESPONSE):])
+        if name.startswith(RESPONSE_PREFIX) and name[len(RESPONSE_PREFIX):] in names().crisis:
+            conv.escalations.add(name[len(RESPONSE_PREFIX):])
         self._step(conv, "action:" + name)
 
     def sweep(self, everything: bool = False) -> int:

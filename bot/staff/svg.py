@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot import content, flows
+from bot.crisis_contract import FALLBACK_INTENT, INTENT_PREFIX, RESPONSE_PREFIX
 
 
 def esc(value: Any) -> str:
@@ -24,9 +25,9 @@ FILL = {"intent": "#ede7f6", "action": "#e3f2fd", "crisis": "#fde2e1", "fallback
 
 
 def kind_of(step: str) -> str:
-    if step.startswith((flows.CRISIS_INTENT, flows.CRISIS_RESPONSE)):
+    if step.startswith((INTENT_PREFIX, RESPONSE_PREFIX)):
         return "crisis"
-    if step in (flows.FALLBACK_INTENT, *flows.FALLBACK_ACTIONS):
+    if step in (FALLBACK_INTENT, *flows.FALLBACK_ACTIONS):
         return "fallback"
     return "action" if flows.is_action_label(step) else "intent"
 

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from bot import flows
+from bot.crisis_contract import INTENT_PREFIX, PARSE_KEY
 from bot.flows import recorder as flow_recorder
 from bot.flows import report as flow_report
 from bot.flows import store as flow_store
@@ -52,11 +53,11 @@ def seed(store: flow_store.Store) -> None:
             if flows.is_action_label(step):
                 rec.publish({"sender_id": sender, "event": "action", "name": step})
             else:
-                crisis = ({"categories": [step.removeprefix("crisis_")], "negated": False}
-                          if step.startswith("crisis_") else None)
+                crisis = ({"categories": [step.removeprefix(INTENT_PREFIX)], "negated": False}
+                          if step.startswith(INTENT_PREFIX) else None)
                 conf = 1.0 if crisis else rnd.uniform(0.45, 0.99)
                 rec.publish({"sender_id": sender, "event": "user", "parse_data": {
-                    "intent": {"name": step, "confidence": conf}, "crisis": crisis}})
+                    "intent": {"name": step, "confidence": conf}, PARSE_KEY: crisis}})
     rec.sweep(everything=True)
     today = flows.today()
     earlier = flow_report.day_range(14)[:-1]

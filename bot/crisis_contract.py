@@ -1,0 +1,21 @@
+"""The crisis layer's vocabulary, in one place: the key of the crisis flags in a parse, how crisis
+intents and responses are named, the fallback intent, and the categories. The NLU component
+(`bot/components.py`), the rules and the classifier (`bot/crisis.py`, `bot/crisis_model.py`), the
+NLG, the flow counts and staff pages, the evaluation (`bot/crisis_eval.py`), the benchmarks and
+the tests all read these names here. Plain constants without imports: the gateway (staff pages)
+and the evaluation use them without Rasa.
+"""
+
+from __future__ import annotations
+
+# parse_data["crisis"]: {categories, negated, lang, maybe?, question?} set by CrisisDetector.
+PARSE_KEY = "crisis"
+# Intent `crisis_<category>` (the domain's crisis intents) and response `utter_crisis_<category>`.
+INTENT_PREFIX = "crisis_"
+RESPONSE_PREFIX = "utter_crisis_"
+# Rasa's FallbackClassifier's intent: never a crisis, never an info question.
+FALLBACK_INTENT = "nlu_fallback"
+# Every category, in priority order (a reply leads with the first).
+CATEGORIES = ("acute", "suicide", "child", "trafficking", "harm_others")
+# The categories the labelled sets in tests/crisis/ cover (harm_others has no labelled set yet).
+EVALUATED = ("acute", "suicide", "child", "trafficking")

@@ -1,0 +1,197 @@
+"""The crisis lexicon as typed objects: `data/lexicon/crisis.yml` (macros, cues, context patterns,
+the categories' patterns, the English marker words) read, checked and compiled once. `load()`
+returns a `Lexicon`; `bot/crisis.py` interprets it. A pattern list the file leaves out is an empty
+`Patterns`, which matches nothing and changes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.crisis_contract import CATEGORIES
+
+LEXICON = Path(__file__).resolve().parent.parent / "data" / "lexicon" / "crisis.yml"
+
+# Each Norwegian letter also matches the spellings people use without it.
+_LETTER_VARIANTS = {"å": "(?:å|aa|a)", "ø": "(?:ø|oe|o)", "æ": "(?:æ|ae|e)"}
+_ASCII = str.maketrans({"å": "a", "ø": "o", "æ": "e"})
+_MACRO = re.compile(r"<([A-Z]+)>")
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """YAML that refuses a key twice in one mapping: a second `urgent: []` would silently drop
+    every pattern of the first (it did, once)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        keys = [self.construct_object(k, deep=deep) for k, _ in node.value]
+        twice = sorted({str(k) for k in keys if keys.count(k) > 1})
+        if twice:
+            raise ValueError(f"{node.start_mark}: key given twice: {twice}")
+        return super().construct_mapping(node, deep=deep)
+_NOW_EDGE = r"(?:akkurat )?(?:nå|no|nu|now)"
+
+
+class Patterns:
+    """A list of regexes searched one by one (faster in ``re`` than one big alternation); empty
+    when the lexicon gives none, and then it matches nothing and changes nothing."""
+
+    __slots__ = ("regexes",)
+
+    def __init__(self, regexes: Sequence[re.Pattern[str]] = ()) -> None:
+        self.regexes = tuple(regexes)
+
+    def __len__(self) -> int:
+        return len(self.regexes)
+
+    def search(self, text: str) -> bool:
+        return any(r.search(text) for r in self.regexes)
+
+    def sub(self, repl: str, text: str) -> str:
+        for r in self.regexes:
+            text = r.sub(repl, text)
+        return text
+
+
+NONE = Patterns()
+
+
+@dataclass(frozen=True)
+class Cue:
+    """A named cue: found by a text pattern or by one of its lemmas."""
+
+    text: Patterns
+    lemmas: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Category:
+    """One category's patterns: `urgent` holds whatever the context says; `text`, `descriptive`
+    (text), `lemma` (lemmas) and `combos` (all cues of one combo) only without a suppressing
+    context."""
+
+    urgent: Patterns = NONE
+    text: Patterns = NONE
+    lemma: Patterns = NONE
+    descriptive: Patterns = NONE  # like `text`, but a habitual description suppresses it
+    combos: tuple[tuple[str, ...], ...] = ()
+    # Broad words with everyday senses: a hit needs the classifier's agreement.
+    weak: Patterns = NONE
+    weak_lemma: Patterns = NONE
+    # Also found when a cue matches and one of its categories was found ("jeg er 14" plus suicide,
+    # "datteren min er her" plus acute danger).
+    implied: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+
+@dataclass(frozen=True)
+class Context:
+    """The lexicon's `context` patterns (docs in data/lexicon/crisis.yml)."""
+
+    past: Patterns
+    question: Patterns
+    present: Patterns
+    negation: Patterns  # also swallows a "nå" next to it
+    present_now: Patterns = NONE
+    ongoing: Patterns = NONE
+    ongoing_weak: Patterns = NONE
+    clause_danger: Patterns = NONE
+    hyperbole: Patterns = NONE
+    habitual: Patterns = NONE
+    adult: Patterns = NONE
+    unreal: Patterns = NONE
+    benign: Patterns = NONE
+    calm_now: Patterns = NONE
+    denial: Patterns = NONE
+    suicide_denial: Patterns = NONE
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """The whole lexicon, compiled."""
+
+    fallback: Mapping[str, str]  # word form -> lemma, when no spaCy lemmas are given
+    cues: Mapping[str, Cue]
+    categories: Mapping[str, Category]  # in CATEGORIES order
+    context: Context
+    english: frozenset[str]  # words that mark a message as English ...
+    bokmal: frozenset[str]  # ... and as Norwegian
+
+
+def _expand(pattern: str, macros: dict[str, str]) -> str:
+    """Replace <MACRO>s, then let æ/ø/å also match their plain-letter spellings."""
+    if not isinstance(pattern, str):  # e.g. an unquoted "(?: x" that YAML read as a mapping
+        raise TypeError(f"pattern is not a string: {pattern!r}")
+    for _ in range(3):  # macros may use macros
+        pattern = _MACRO.sub(lambda m: macros[m.group(1)], pattern)
+    if re.search(r"\[[^\]]*[æøå][^\]]*\]", pattern):
+        raise ValueError(f"æ/ø/å inside a character class is not supported: {pattern}")
+    return "".join(_LETTER_VARIANTS.get(ch, ch) for ch in pattern)
+
+
+def _compile(patterns: Sequence[str] | None, macros: dict[str, str], wrap: str = "{}") -> Patterns:
+    if not patterns:
+        return NONE
+    return Patterns([re.compile(wrap.format(f"(?:{_expand(p, macros)})")) for p in patterns])
+
+
+def fold(word: str) -> str:
+    """Lower case, æ/ø/å as the plain letters (cue lemmas and the lemma sets they are met in)."""
+    return word.lower().translate(_ASCII)
+
+
+def _category(
+    name: str, spec: dict[str, Any], macros: dict[str, str], cues: Mapping[str, Cue]
+) -> Category:
+    combos = tuple(tuple(c) for c in spec.get("combos", []))
+    raw_implied = spec.get("implied_by") or []
+    if isinstance(raw_implied, dict):
+        raw_implied = [raw_implied]
+    implied = tuple((i["cue"], tuple(i.get("categories", []))) for i in raw_implied)
+    unknown = {c for combo in combos for c in combo} - cues.keys()
+    unknown |= {cue for cue, _ in implied} - cues.keys()
+    if unknown:
+        raise ValueError(f"{name}: unknown cues {sorted(unknown)}")
+    if {c for _, cats in implied for c in cats} - set(CATEGORIES):
+        raise ValueError(f"{name}: unknown implied_by categories")
+    patterns = {key: _compile(spec.get(key), macros)
+                for key in ("urgent", "text", "lemma", "descriptive", "weak", "weak_lemma")}
+    return Category(combos=combos, implied=implied, **patterns)
+
+
+def _context(ctx: dict[str, Any], macros: dict[str, str]) -> Context:
+    missing = [k for k in ("past", "question", "present", "negation") if not ctx.get(k)]
+    if missing:
+        raise ValueError(f"context: missing {missing}")
+    patterns = {f.name: _compile(ctx.get(f.name), macros)
+                for f in fields(Context) if f.name != "negation"}
+    # A negation phrase swallows a "nå" next to it, so "ikke i fare nå" leaves no present cue.
+    negation = _compile(ctx["negation"], macros,
+                        wrap=rf"(?:{_NOW_EDGE}\s+)?{{}}(?:\s+{_expand(_NOW_EDGE, {})})?")
+    return Context(negation=negation, **patterns)
+
+
+def load(path: Path = LEXICON) -> Lexicon:
+    """Read, check and compile the lexicon (unknown cues or categories raise ValueError)."""
+    with path.open(encoding="utf-8") as fh:
+        raw: dict[str, Any] = yaml.load(fh, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader
+    macros: dict[str, str] = raw.get("macros", {})
+    cues = {
+        name: Cue(
+            _compile(spec.get("text"), macros), frozenset(fold(w) for w in spec.get("lemmas", []))
+        )
+        for name, spec in raw["cues"].items()
+    }
+    return Lexicon(
+        fallback={k.lower(): str(v).lower() for k, v in raw.get("fallback_lemmas", {}).items()},
+        cues=cues,
+        categories={name: _category(name, raw["categories"].get(name, {}), macros, cues)
+                    for name in CATEGORIES},
+        context=_context(raw["context"], macros),
+        english=frozenset(w.lower() for w in raw["english"]["en"]),
+        bokmal=frozenset(w.lower() for w in raw["english"]["nb"]),
+    )
