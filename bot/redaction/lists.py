@@ -1,35 +1,34 @@
-"""The redactor's lists: what it must keep (public helpline numbers, help sites and service names
-from data/helplines.yml) and its word lists (data/redaction/words.yml)."""
+"""The redactor's lists: what it must keep (public helpline numbers, help sites and service names,
+from the helpline registry, `bot/registry.py`) and its word lists (data/redaction/words.yml)."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 import yaml
 
-DATA = Path(__file__).resolve().parent.parent.parent / "data"
-HELPLINES = DATA / "helplines.yml"
-WORDS = DATA / "redaction" / "words.yml"
+from bot import registry
 
-def load_allow_lists(path: Path) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+WORDS = Path(__file__).resolve().parent.parent.parent / "data" / "redaction" / "words.yml"
+
+
+def allow_lists(
+    resources: Iterable[registry.Resource],
+) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
     """Public service phone numbers (digits only), help-site domains and the words of service
     names («Mental Helse», «Røde Kors»: capitalised, but not a person) from the registry."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     phones: set[str] = set()
     webs: set[str] = set()
     words: set[str] = set()
-    for entry in (data.get("resources") or {}).values():
-        if not isinstance(entry, dict):
-            continue
-        words.update(w.lower() for w in re.findall(r"[^\W\d_]+", str(entry.get("name") or "")))
-        phone = entry.get("phone")
-        if phone:
-            phones.add(re.sub(r"[^0-9]", "", str(phone)))
-        for holder in (entry, entry.get("chat")):
-            if isinstance(holder, dict) and holder.get("web"):
-                webs.add(host(str(holder["web"])))
-    phones.discard("")
+    for r in resources:
+        words.update(w.lower() for w in re.findall(r"[^\W\d_]+", r.name))
+        if r.phone:
+            phones.add(r.phone)
+        for web in (r.web, r.chat.get("web")):
+            if web:
+                webs.add(host(str(web)))
     webs.discard("")
     return frozenset(phones), frozenset(webs), frozenset(words)
 
@@ -46,7 +45,7 @@ def _words(key: str) -> frozenset[str]:
 
 
 _LISTS = yaml.safe_load(WORDS.read_text(encoding="utf-8"))
-ALLOWED_PHONES, ALLOWED_WEBS, SERVICE_WORDS = load_allow_lists(HELPLINES)
+ALLOWED_PHONES, ALLOWED_WEBS, SERVICE_WORDS = allow_lists(registry.load().resources.values())
 LOWER_PLACES = _words("lower_places")
 NOT_PLATES = _words("not_plates")
 NOT_NAMES = _words("not_names")
