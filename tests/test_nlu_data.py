@@ -7,9 +7,8 @@ import re
 import unicodedata
 from pathlib import Path
 
-import yaml
-
 from bot.crisis_contract import INTENT_PREFIX
+from bot.nlu_eval import read_examples
 
 ROOT = Path(__file__).resolve().parent.parent
 MIN_EXAMPLES = 80
@@ -17,16 +16,12 @@ MIN_EXAMPLES = 80
 
 def _examples(path: Path) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
-    for block in yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]:
-        if "intent" in block:
-            lines = [line.strip()[2:] for line in block["examples"].splitlines()
-                     if line.strip().startswith("- ")]
-            out.setdefault(block["intent"], []).extend(lines)
+    for text, intent in read_examples(path):
+        out.setdefault(intent, []).append(text)
     return out
 
 
 def _norm(text: str) -> str:
-    text = re.sub(r"\[([^\]]*)\]\{[^}]*\}", r"\1", text)  # entity annotations
     text = unicodedata.normalize("NFKC", text).lower()
     text = re.sub(r"[^\w ]+", " ", text)
     return re.sub(r"\s+", " ", text).strip()
