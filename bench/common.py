@@ -21,6 +21,17 @@ BENCH_HOME = Path(os.environ.get("VONR_HOME", Path.home() / ".cache" / "vonr")) 
 STOCK_DIR = BENCH_HOME / "stock"
 
 
+def quiet_rasa() -> None:
+    """Rasa's per-message debug lines off: an in-process agent logs every parse to stdout
+    through structlog, which buries the benchmark's own output."""
+    import logging
+
+    from rasa.utils.log_utils import configure_structlog
+
+    logging.basicConfig(level=logging.WARNING)
+    configure_structlog(logging.WARNING)
+
+
 def load() -> str:
     """The 1/5/15-minute load averages (the machine is shared: record them with every run)."""
     return "/".join(f"{x:.2f}" for x in os.getloadavg())

@@ -3,7 +3,9 @@ the false-alarm rate, how often the maybe tier spoke, and the misses.
 
     python -m bench.crisis [--model PATH] [--cases FILE] [--cases FILE ...]
 
-Without --cases every set in tests/crisis/ is run; how a case counts is in bot/crisis_eval.py.
+Without --cases every set in tests/crisis/ is run except a held-out one (its header says HELD OUT:
+it may be run once, by name, when a change is to be judged); how a case counts is in
+bot/crisis_eval.py.
 """
 
 from __future__ import annotations
@@ -12,11 +14,17 @@ import argparse
 import asyncio
 from pathlib import Path
 
+from bench.common import quiet_rasa
 from bot.crisis_contract import EVALUATED
 from bot.crisis_eval import Result, evaluate
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES_DIR = ROOT / "tests" / "crisis"
+
+
+def held_out(path: Path) -> bool:
+    head = path.read_text(encoding="utf-8").split("\n", 8)[:8]
+    return any(line.startswith("#") and "HELD OUT" in line for line in head)
 
 
 def report(name: str, result: Result) -> None:
@@ -26,6 +34,7 @@ def report(name: str, result: Result) -> None:
         print(f"{category:<12} {result.totals[category]:>6} {result.recall(category):>8.1%}")
     print(f"{'non-crisis':<12} {result.non_crisis:>6} {'false alarms':>13} {result.fpr:>5.1%}"
           f"   maybe tier {len(result.maybe) / max(result.non_crisis, 1):.1%}")
+    print(f"crisis messages with neither a crisis reply nor the maybe tier: {len(result.silent)}")
     n = sum(result.totals.values()) + result.non_crisis
     print(f"parse time: {1000 * result.seconds / n:.1f} ms per message over {n} messages")
     for category, texts in result.misses.items():
@@ -33,6 +42,8 @@ def report(name: str, result: Result) -> None:
             print(f"MISS {category}: {text}")
     for text in result.false_positives:
         print(f"FALSE ALARM: {text}")
+    for text in result.silent:
+        print(f"SILENT: {text}")
 
 
 def main() -> None:
@@ -45,8 +56,10 @@ def main() -> None:
 
     from bot.train import model_path
 
+    quiet_rasa()
     agent = asyncio.run(load_agent(model_path=str(args.model or model_path())))
-    for path in args.cases or sorted(CASES_DIR.glob("*.yml")):
+    sets = args.cases or [p for p in sorted(CASES_DIR.glob("*.yml")) if not held_out(p)]
+    for path in sets:
         report(path.name, asyncio.run(evaluate(agent, path)))
 
 

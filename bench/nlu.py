@@ -14,10 +14,11 @@ import argparse
 import asyncio
 from pathlib import Path
 
+from bench.common import quiet_rasa
 from bot.nlu_eval import NluResult, evaluate
 
 ROOT = Path(__file__).resolve().parent.parent
-SETS = ("heldout.yml", "dev_b.yml", "dev.yml")
+SETS = ("heldout.yml", "heldout_c.yml", "dev_b.yml", "dev.yml")
 
 
 def report(name: str, r: NluResult, misses: bool) -> None:
@@ -46,6 +47,7 @@ def main() -> None:
 
     from bot.train import model_path
 
+    quiet_rasa()
     agent = asyncio.run(load_agent(model_path=str(args.model or model_path())))
     for path in sets:
         report(path.name, asyncio.run(evaluate(agent, path)), args.misses)

@@ -26,6 +26,9 @@ class Result:
     totals: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     false_positives: list[str] = field(default_factory=list)
     maybe: list[str] = field(default_factory=list)  # non-crisis messages given the safety line
+    # Crisis messages that got neither a crisis reply nor the maybe tier's safety line: the
+    # misses that matter most (a maybe-tier miss still shows 112 and asks "Er du trygg?").
+    silent: list[str] = field(default_factory=list)
     non_crisis: int = 0
     seconds: float = 0.0
 
@@ -52,11 +55,14 @@ async def evaluate(agent: Any, cases_path: Path) -> Result:
     result = Result()
     started = time.perf_counter()
     for case in cases["crisis"]:
-        found = crisis_reply(await agent.parse_message(case["text"]))
+        parse = await agent.parse_message(case["text"])
+        found = crisis_reply(parse)
         for category in case["categories"]:
             result.totals[category] += 1
             if category not in found:
                 result.misses[category].append(case["text"])
+        if not found and not (parse.get(PARSE_KEY) or {}).get("maybe"):
+            result.silent.append(case["text"])
     for case in cases["non_crisis"]:
         result.non_crisis += 1
         parse = await agent.parse_message(case["text"])

@@ -3,11 +3,10 @@ hash of the address under a random per-process key, so not even a hash survives 
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
 import time
 from collections import defaultdict, deque
+
+from bot.pseudonym import Pseudonymizer
 
 
 class RateLimiter:
@@ -17,11 +16,11 @@ class RateLimiter:
     def __init__(self, limit: int, window: float) -> None:
         self.limit, self.window = limit, window
         self.hits: dict[str, deque[float]] = defaultdict(deque)
-        self.key = secrets.token_bytes(32)
+        self.pseudonyms = Pseudonymizer(length=16)
         self.next_sweep = 0.0
 
     def client_key(self, address: str) -> str:
-        return hmac.new(self.key, address.encode(), hashlib.sha256).hexdigest()[:16]
+        return self.pseudonyms.of(address)
 
     def allow(self, key: str) -> bool:
         now = time.monotonic()

@@ -101,11 +101,24 @@ def model_path() -> Path:
 
 
 def _train(config: Path, models: Path, target: Path) -> None:
+    """Train under a temporary name and publish the model only if the inputs it was keyed by are
+    still the inputs when training ends: an interrupted training or an edit made meanwhile (Rasa
+    reads data/crisis/ minutes after data/nlu/) never leaves a model under the wrong key."""
     started = time.monotonic()
+    key = target.name[: -len(".tar.gz")]
+    partial = f"{key}-partial-{os.getpid()}"  # no dot: Rasa would read it as a suffix
+    built = models / f"{partial}.tar.gz"
     cmd = [sys.executable, "-m", "rasa", "train", "--config", str(config), "--domain", "domain",
-           "--data", *TRAINING_DATA, "--out", str(models), "--fixed-model-name", target.name[:-7]]
-    subprocess.run(cmd, cwd=ROOT, env=rasa_env(serving=False), check=True,
-                   stdout=sys.stderr)
+           "--data", *TRAINING_DATA, "--out", str(models), "--fixed-model-name", partial]
+    try:
+        subprocess.run(cmd, cwd=ROOT, env=rasa_env(serving=False), check=True,
+                       stdout=sys.stderr)
+        if fingerprint(config) != key:
+            raise SystemExit("train: the inputs changed during training; the model was "
+                             "discarded, run again")
+        built.replace(target)
+    finally:
+        built.unlink(missing_ok=True)
     print(f"train: trained in {time.monotonic() - started:.0f} s -> {target}", file=sys.stderr)
 
 

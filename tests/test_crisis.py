@@ -21,13 +21,15 @@ from tests.conftest import say
 ROOT = Path(__file__).resolve().parent.parent
 # Development sets gated at the product's bar: every crisis found, at most 5 % false alarms.
 DEV_SETS = ("cases.yml", "cases_b.yml")
-# Sets E, F and H (independent authors; development sets since each was run once held out) do not
-# all reach that bar yet (docs/crisis.md): gated just under what the layer reaches today (lowest
-# recall E 98.6 %, F 98.9 %, H 98.7 %; false alarms E 7.1 %, F 6.4 %, H 1.7 %), so that no change
-# makes them worse.
-FLOORS = {"cases_e.yml": {"recall": 0.98, "false_alarms": 0.075},
-          "cases_f.yml": {"recall": 0.98, "false_alarms": 0.07},
-          "cases_h.yml": {"recall": 0.98, "false_alarms": 0.03}}
+# Sets E, F, H, I and J (independent authors; development sets since each was run once held out)
+# do not all reach that bar yet (docs/crisis.md): gated just under what the layer reaches today
+# (lowest recall E 98.6 %, F 98.6 %, H 98.7 %, I 94.0 %, J 90.8 %; false alarms E 5.5 %, F 4.0 %,
+# H 1.7 %, I 4.4 %, J 4.9 %), so that no change makes them worse.
+FLOORS = {"cases_e.yml": {"recall": 0.98, "false_alarms": 0.06, "silent": 1},
+          "cases_f.yml": {"recall": 0.98, "false_alarms": 0.05, "silent": 0},
+          "cases_h.yml": {"recall": 0.98, "false_alarms": 0.03, "silent": 0},
+          "cases_i.yml": {"recall": 0.935, "false_alarms": 0.05, "silent": 1},
+          "cases_j.yml": {"recall": 0.90, "false_alarms": 0.055, "silent": 3}}
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
@@ -60,6 +62,13 @@ def test_independent_dev_sets_do_not_get_worse(
     assert result.totals[category] >= 50
     assert result.recall(category) >= floor["recall"], result.misses[category]
     assert result.fpr <= floor["false_alarms"], result.false_positives
+
+
+@pytest.mark.parametrize("name", FLOORS)
+def test_no_more_crises_go_without_a_safety_line(results: dict[str, Result], name: str) -> None:
+    # A miss in the maybe tier still shows 112 and asks "Er du trygg akkurat nå?"; a silent one
+    # shows nothing. The development sets at the product's bar have none (their recall is total).
+    assert len(results[name].silent) <= FLOORS[name]["silent"], results[name].silent
 
 
 def first_number(text: str) -> str:

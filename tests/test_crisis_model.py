@@ -131,3 +131,15 @@ def test_the_evaluation_and_the_crisis_vocabulary_load_no_rasa() -> None:
     """bot/crisis_eval.py (the make-test gate and the benchmark) and bot/crisis_contract.py (read by
     the gateway's flow counts and the action server too) import nothing of Rasa."""
     assert rasa_modules_after("import bot.crisis_eval, bot.crisis_contract") == []
+
+
+def test_a_held_out_set_runs_only_when_named(tmp_path: Path) -> None:
+    from bench.crisis import held_out
+
+    held = tmp_path / "cases_x.yml"
+    held.write_text("# Crisis set X\n# HELD OUT: run once when a change is judged.\ncrisis: []\n")
+    dev = tmp_path / "cases_y.yml"
+    dev.write_text("# Crisis set Y\n# DEVELOPMENT SET since ...\ncrisis: []\n")
+    assert held_out(held) and not held_out(dev)
+    # The sets that were once held out say so in their headers, and are development sets now.
+    assert not any(held_out(p) for p in (Path(__file__).parent / "crisis").glob("cases_[ij].yml"))

@@ -329,3 +329,105 @@ def test_a_key_given_twice_in_the_lexicon_is_an_error(tmp_path: Path) -> None:
     path.write_text(text, encoding="utf-8")
     assert crisis_lexicon.load(path).categories["trafficking"].urgent.search(
         "hun jobber for mat og tak over hodet")
+
+
+# Readings added on 2026-12-04 (fourth session) from development-set false alarms: kinds of
+# message, each checked against a crisis that must keep its category.
+@pytest.mark.parametrize("text", [
+    "broren min dreper meg med de vitsane sine",  # a figure of speech with a determiner
+    "katten min kveler seg i båndet hver tur",  # an animal on its leash
+    "jeg vil ikke leve i en verden uten sjokolade",
+    "gutten min på 5 slår lillesøster hele tiden, hva gjør jeg",  # a young child hitting a sibling
+    "min datter på 3 biter de andre i barnehagen",
+    "han drikker mye i kveld men han er aldri voldelig",  # denied violence
+    "hadde en voldelig kjæreste på videregående, er 28 nå",  # a relationship in one's teens
+    "han har kjøpt en baseballkølle til sønnen",
+])
+def test_fourth_session_readings_leave_calm(text: str) -> None:
+    assert detect(text).categories == ()
+
+
+def test_play_and_sport_frame_danger_words_as_unreal() -> None:
+    assert detect("ungene sier de skal drepe hverandre når de leker").unreal
+    assert detect("brakk armen på ski i dag").unreal
+    assert not detect("han brakk armen min i dag").unreal
+
+
+@pytest.mark.parametrize("text, category", [
+    ("han dreper meg, han har kniv", "acute"),
+    ("min sønn på 8 blir slått av faren sin", "child"),
+    ("stefaren min slår lillesøster hver dag", "child"),
+    ("han slår meg nå og jeg bor trygt?", "acute"),
+    ("eg vil ikkje leve lenger, orkar ikkje meir", "suicide"),
+    ("han står med baseballkølle i gangen og venter på meg", "acute"),  # a compound weapon
+])
+def test_fourth_session_readings_keep_crises(text: str, category: str) -> None:
+    assert category in detect(text).categories
+
+
+# Kinds of message from set I's misses (2026-12-04), in other words than the set's.
+@pytest.mark.parametrize("text, category", [
+    ("hvor lang tid tar det før man forblør", "suicide"),
+    ("finnes det en smertefri måte", "suicide"),
+    ("eg drøymer ikkje lenger om å døy, eg planlegg det", "suicide"),
+    ("kva er poenget med å halde fram med alt", "suicide"),
+    ("skulle ønske et tog kunne kjøre på meg", "suicide"),
+    ("har svelget alle tablettene i esken", "acute"),
+    ("skar meg altfor dypt og blodet renner", "acute"),
+    ("står på taket nå", "acute"),
+    ("han har holdt meg innesperret i to dager", "acute"),
+    ("stefar filmer meg i dusjen", "child"),
+    ("treneren sender meg snaps om kroppen min", "child"),
+    ("naboen har fire barn og han slår dem med belte", "child"),
+    ("I think the girl in my class has bruises on her neck again", "child"),
+    ("I can't go out, the man keeps my passport and my papers", "trafficking"),
+])
+def test_set_i_kinds_are_found(text: str, category: str) -> None:
+    found = detect(text)
+    assert category in found.categories + found.weak
+
+
+@pytest.mark.parametrize("text", [
+    "hvor lang tid tar det å koke et egg",
+    "jeg drømte at jeg døde i en film",
+    "vi er kvalt av skjemaer på jobben",
+    "kunne drept for en pizza nå",
+    "tok en overdose med pepperkaker i går lol",
+    "sjefen dreper meg med e-postene sine",
+    "ser på stupet på tv, så høyt",
+])
+def test_set_i_figures_stay_calm(text: str) -> None:
+    assert detect(text).categories == ()
+
+
+# Kinds of message from set J's misses and false alarms (2026-12-04), in other words than the set's.
+@pytest.mark.parametrize("text, category", [
+    ("gjemmer meg i skapet, han leter etter meg", "acute"),
+    ("samboeren låser meg ute på verandaen og det er kaldt", "acute"),
+    ("pappa jager oss rundt i stua med kniv", "acute"),
+    ("tauet henger i garasjen nå", "acute"),
+    ("I've swallowed all the pills in the cabinet", "suicide"),
+    ("hvis jeg er borte blir det lettere for alle", "suicide"),
+    ("da vil jeg heller ikke finnes", "suicide"),
+    ("babyen til naboen er alene hele natta og ingen åpner", "child"),
+    ("mora hans låser kjøleskapet når hun er sint", "child"),
+    ("gutten på seks spiser av søppelet bak butikken", "child"),
+    ("sjefen beholder passene våre i en safe", "trafficking"),
+    ("agenten sier han eier meg nå", "trafficking"),
+])
+def test_set_j_kinds_are_found(text: str, category: str) -> None:
+    assert category in detect(text).categories
+
+
+@pytest.mark.parametrize("text", [
+    "kneet mitt dreper meg etter løpeturen",
+    "køen på E18 tar livet av meg hver morgen",
+    "har fått strupetak av influensa, hva hjelper",
+    "ble nesten drept på crossfit i dag",
+    "vil ikke eksistere før jeg har fått kaffe",
+    "kjæresten låste meg ute ved et uhell",
+    "er det tvangsarbeid hvis sjefen beholder passet?",
+    "eg prøvde å ta livet mitt då eg var 17, no er eg 30 og har det bra",
+])
+def test_set_j_figures_and_history_stay_calm(text: str) -> None:
+    assert detect(text).categories == ()

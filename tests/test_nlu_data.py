@@ -7,6 +7,8 @@ import re
 import unicodedata
 from pathlib import Path
 
+import pytest
+
 from bot.crisis_contract import INTENT_PREFIX
 from bot.nlu_eval import read_examples
 
@@ -41,8 +43,9 @@ def test_every_intent_has_enough_examples() -> None:
     assert not few, f"intents under {MIN_EXAMPLES} examples: {few}"
 
 
-def test_held_out_set_is_large_covers_every_topic_and_is_not_trained_on() -> None:
-    held = _examples(ROOT / "tests" / "nlu" / "heldout.yml")
+@pytest.mark.parametrize("name", ["heldout.yml", "heldout_c.yml"])
+def test_held_out_set_is_large_covers_every_topic_and_is_not_trained_on(name: str) -> None:
+    held = _examples(ROOT / "tests" / "nlu" / name)
     assert sum(len(lines) for lines in held.values()) >= 600
     trained = training()
     topics = {i for i in trained if not i.startswith(INTENT_PREFIX)}

@@ -1,10 +1,11 @@
-"""bot/ratelimit.py: the sliding window, and that idle keys do not pile up in memory."""
+"""bot/ratelimit.py: the sliding window, idle keys do not pile up; bot/pseudonym.py."""
 
 from __future__ import annotations
 
 import pytest
 
 from bot import ratelimit
+from bot.pseudonym import Pseudonymizer
 from bot.ratelimit import RateLimiter
 
 
@@ -39,3 +40,14 @@ def test_idle_keys_are_forgotten_once_their_window_has_passed(clock: Clock) -> N
     clock.now += 61
     limiter.allow("new")
     assert set(limiter.hits) == {"new"}
+
+
+def test_pseudonyms_are_stable_within_a_process_and_unlinkable_across() -> None:
+    one, two = Pseudonymizer(), Pseudonymizer(length=16)
+    address = "203.0.113.7"
+    assert one.of(address) == one.of(address) != one.of("203.0.113.8")
+    assert len(one.of(address)) == 64 and len(two.of(address)) == 16
+    assert address not in one.of(address)
+    # A new key (a restart, another store) cannot match the old pseudonym.
+    assert two.of(address) != one.of(address)[:16]
+    assert RateLimiter(1, 1).client_key(address) != RateLimiter(1, 1).client_key(address)

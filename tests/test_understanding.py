@@ -56,18 +56,17 @@ def test_fallback_offers_a_person_and_the_emergency_number(stack: Any) -> None:
     assert registry.load()["police_emergency"].phone_display in text
 
 
-# Issue 15 asks these to reach their topics. With the n-gram ensemble "han tar telefonen min" does;
-# the other two still do not (DIET and the n-grams read "kjæresten min" as the answer to "who is it
-# about?"; "kontrollerer hvem jeg møter" falls back). Strict: the day a change makes them pass, this
-# fails and the marker must go.
+# Issue 15 asks these to reach their topics. With the n-gram ensemble "han tar telefonen min" does,
+# and with round 7's short phrasings of control "hun kontrollerer hvem jeg møter" does; "kjæresten
+# min sporer meg" still does not (DIET and the n-grams read "kjæresten min" as the answer to "who
+# is it about?"). Strict: the day a change makes it pass, this fails and the marker must go.
 GAP = pytest.mark.xfail(strict=True, reason="issue 15: still falls back or picks inform_audience")
 
 
 @pytest.mark.parametrize("text, topics", [
     pytest.param("kjæresten min sporer meg", {"digital_violence", "stalking"}, marks=GAP),
     ("han tar telefonen min", {"digital_violence", "psychological_violence"}),
-    pytest.param("hun kontrollerer hvem jeg møter",
-                 {"psychological_violence", "social_control_honour"}, marks=GAP),
+    ("hun kontrollerer hvem jeg møter", {"psychological_violence", "social_control_honour"}),
     ("han sporer telefonen min", {"digital_violence"}),
     ("hun bestemmer hvem jeg får være sammen med", {"psychological_violence",
                                                     "social_control_honour"}),
@@ -95,24 +94,31 @@ def test_unsure_between_two_topics_asks_which_one(stack: Any) -> None:
     assert registry.load().render(expected) in answer["text"]
 
 
-# The gate on tests/nlu/heldout.yml (712 messages by two separate authors, never trained on and
-# never used for error analysis), through the whole NLU pipeline: just under what the model
-# reached when the set was first run (top intent 0.933, macro F1 0.951, answered 0.954;
-# docs/performance.md), so a regression fails. Issue 15 asks 0.95.
-HELDOUT_FLOORS = {"accuracy": 0.925, "macro_f1": 0.945, "answered": 0.945}
+# The gates on the held-out sets, through the whole NLU pipeline, each just under what the model
+# reached on 2026-12-04 (docs/performance.md), so a regression fails. heldout.yml: 712 messages
+# by two separate authors (third session; first run 0.933 / 0.951 / 0.954). heldout_c.yml: 606
+# messages by two further separate authors, run once on 2026-12-04 (0.917 / 0.944 / 0.959). Neither
+# was trained on or used for error analysis. Issue 15 asks 0.95.
+HELDOUT_FLOORS = {
+    "heldout.yml": {"accuracy": 0.94, "macro_f1": 0.96, "answered": 0.96},
+    "heldout_c.yml": {"accuracy": 0.91, "macro_f1": 0.94, "answered": 0.955},
+}
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def heldout(agent: Any) -> NluResult:
-    return await evaluate(agent, ROOT / "tests" / "nlu" / "heldout.yml")
+async def heldout(agent: Any) -> dict[str, NluResult]:
+    return {name: await evaluate(agent, ROOT / "tests" / "nlu" / name) for name in HELDOUT_FLOORS}
 
 
-@pytest.mark.parametrize("measure", sorted(HELDOUT_FLOORS))
-def test_held_out_understanding_holds(heldout: NluResult, measure: str) -> None:
-    value = {"accuracy": heldout.accuracy, "macro_f1": heldout.macro_f1,
-             "answered": heldout.answer_rate}[measure]
-    top = ", ".join(f"{g}->{t} {n}" for (g, t), n in heldout.confusions().most_common(5))
-    assert value >= HELDOUT_FLOORS[measure], f"{measure} {value:.3f}; most confused: {top}"
+@pytest.mark.parametrize("name, measure", [(n, m) for n, floors in HELDOUT_FLOORS.items()
+                                           for m in sorted(floors)])
+def test_held_out_understanding_holds(heldout: dict[str, NluResult], name: str,
+                                      measure: str) -> None:
+    result = heldout[name]
+    value = {"accuracy": result.accuracy, "macro_f1": result.macro_f1,
+             "answered": result.answer_rate}[measure]
+    top = ", ".join(f"{g}->{t} {n}" for (g, t), n in result.confusions().most_common(5))
+    assert value >= HELDOUT_FLOORS[name][measure], f"{name} {measure} {value:.3f}; {top}"
 
 
 def test_outcome_counts_a_crisis_reply_that_answers_the_question() -> None:

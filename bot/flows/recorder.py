@@ -4,10 +4,7 @@ daily counts once it is over."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
-import secrets
 import threading
 import time
 from collections import Counter
@@ -42,6 +39,7 @@ from bot.flows import (
     today,
 )
 from bot.flows.store import Store, open_store
+from bot.pseudonym import Pseudonymizer
 from bot.settings import expiry_seconds
 
 log = logging.getLogger("vonr.flows")
@@ -109,12 +107,12 @@ class FlowRecorder:
     def __init__(self, store: Store, expiry: float | None = None) -> None:
         self.store = store
         self.expiry = expiry_seconds() if expiry is None else expiry
-        self.key = secrets.token_bytes(32)
+        self.pseudonyms = Pseudonymizer()
         self.open: dict[str, Conversation] = {}
         self.lock = threading.Lock()
 
     def conversation_key(self, sender_id: str) -> str:
-        return hmac.new(self.key, sender_id.encode("utf-8"), hashlib.sha256).hexdigest()
+        return self.pseudonyms.of(sender_id)
 
     def publish(self, event: dict[str, Any]) -> None:
         sender = event.get("sender_id")
