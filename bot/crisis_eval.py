@@ -27,7 +27,8 @@ class Result:
     false_positives: list[str] = field(default_factory=list)
     maybe: list[str] = field(default_factory=list)  # non-crisis messages given the safety line
     # Crisis messages that got neither a crisis reply nor the maybe tier's safety line: the
-    # misses that matter most (a maybe-tier miss still shows 112 and asks "Er du trygg?").
+    # misses that matter most (a maybe-tier miss still shows the emergency number and asks "Er du
+    # trygg?").
     silent: list[str] = field(default_factory=list)
     non_crisis: int = 0
     seconds: float = 0.0
