@@ -38,7 +38,7 @@ from typing import Any
 
 import yaml
 
-from bench.common import ROOT, load, table
+from bench.common import ROOT, load, quiet_rasa, table
 from bot.crisis_contract import FALLBACK_INTENT
 
 DATA = ROOT.parent / "shared" / "benchmarks" / "xsid-nb" / "no.valid.conll"
@@ -274,12 +274,9 @@ def main() -> None:
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ["RASA_MAX_CACHE_SIZE"] = "0"  # no training cache: every fold trains for real
-    logging.basicConfig(level=logging.WARNING)
+    quiet_rasa()  # no per-parse debug lines on stdout
     for name in ("rasa", "tensorflow", "absl", "spacy"):
         logging.getLogger(name).setLevel(logging.ERROR)
-    from rasa.utils.log_utils import configure_structlog
-
-    configure_structlog(logging.WARNING)  # no per-parse debug lines on stdout
 
     examples = read_conll(args.data)
     bokmal = [e for e in examples if e.dialect == "B"]

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import tempfile
 import warnings
@@ -23,12 +22,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 from scipy.sparse import hstack
 from sklearn.linear_model import LogisticRegression
 
 from bench.common import ROOT, quiet_rasa
-from bench.xsid import DATA, Example, from_rasa, our_config, quiet, read_conll, to_rasa
+from bench.xsid import DATA, Example, RasaNLU, from_rasa, our_config, quiet, read_conll
 from bot import ngrams
 from bot.crisis_model import prepare
 
@@ -41,29 +39,20 @@ BLENDS = [(1.0, "arith"), (0.5, "arith"), (0.6, "arith"), (0.7, "arith"), (0.8, 
 
 
 def diet_rankings(train: list[Example], texts: list[str]) -> list[dict[str, float]]:
-    from rasa.core.agent import Agent
-    from rasa.model_training import train_nlu
-
     config = our_config()
     for step in config["pipeline"]:
         if step["name"].endswith("NgramIntentClassifier"):
             step.update(weight=0.0, ranking_length=1000)
     config["pipeline"] = [s for s in config["pipeline"] if s["name"] != "FallbackClassifier"]
+    diet = RasaNLU("DIET alone", config)
+
+    async def parse() -> list[dict[str, float]]:
+        return [{from_rasa(r["name"]): r["confidence"]
+                 for r in (await diet.agent.parse_message(t)).get("intent_ranking") or []}
+                for t in texts]
+
     with tempfile.TemporaryDirectory(prefix="vonr-xsid-sweep-") as tmp:
-        work = Path(tmp)
-        (work / "config.yml").write_text(yaml.safe_dump(config, allow_unicode=True))
-        (work / "nlu.json").write_text(json.dumps({"rasa_nlu_data": {"common_examples": [
-            {"text": e.text, "intent": to_rasa(e.intent), "entities": []} for e in train]}},
-            ensure_ascii=False))
-        with quiet():
-            agent = Agent.load(train_nlu(str(work / "config.yml"), str(work / "nlu.json"),
-                                         str(work / "models")))
-
-        async def parse() -> list[dict[str, float]]:
-            return [{from_rasa(r["name"]): r["confidence"]
-                     for r in (await agent.parse_message(t)).get("intent_ranking") or []}
-                    for t in texts]
-
+        diet.fit(train, Path(tmp))
         with quiet():
             return asyncio.run(parse())
 
