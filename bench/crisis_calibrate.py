@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from bot import crisis, crisis_model
+from bot import crisis, crisis_model, crisis_verdict
 from bot.crisis_contract import CATEGORIES
 from bot.nlp import PIPELINE_DIR
 
@@ -83,7 +83,7 @@ def main() -> None:
         print(f"  {category:<12} {min(needed) if needed else 1.0:.3f}  ({len(needed)} cases)")
 
     for name in dict.fromkeys(n for n, *_ in rows):
-        verdicts = [(case, crisis_model.decide(found, s, high, maybe, confirm, sure))
+        verdicts = [(case, crisis_verdict.decide(found, s, high, maybe, confirm, sure))
                     for n, case, found, s in rows if n == name]
         print(f"\n{name}  high={high} maybe={maybe} confirm={confirm} sure={sure}")
         for category in CATEGORIES:

@@ -3,6 +3,7 @@ pipeline, so every channel gets it, and no intent (not even nlu_fallback) can ou
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KE
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot import crisis, crisis_model
+from bot import crisis, crisis_model, crisis_verdict
 from bot.crisis_contract import CATEGORIES, FALLBACK_INTENT, INTENT_PREFIX, PARSE_KEY
 
 # Categories without a dialogue path of their own take another's intent; the NLG gives them
@@ -28,7 +29,7 @@ INTENT_OF = {"harm_others": "acute"}
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class CrisisDetector(GraphComponent, IntentClassifier):
     """Rule layer (`bot/crisis.py`) joined with a per-category classifier trained on the crisis
-    corpus (`bot/crisis_model.py`); `crisis_model.decide` joins them.
+    corpus (`bot/crisis_model.py`); `crisis_verdict.decide` joins them.
 
     A crisis found sets the intent to `crisis_<first category>` with confidence 1.0 and
     `parse_data["crisis"]` to the categories, the maybe tier and, when the message also asked
@@ -152,18 +153,21 @@ class CrisisDetector(GraphComponent, IntentClassifier):
         top_name = (message.get(INTENT) or {}).get(INTENT_NAME_KEY) or ""
         calm_question = self._best_other(ranking) >= self.info_confident
         high = self.info_high if calm_question else self.high
-        verdict = crisis_model.decide(found, scores, high, self.maybe, self.confirm, self.sure)
+        if calm_question:  # a set-aside hit in a question DIET knows ("hva er menneskehandel?")
+            found = dataclasses.replace(found, framed=())
+        verdict = crisis_verdict.decide(found, scores, high, self.maybe, self.confirm, self.sure)
         maybe = list(verdict.maybe)
 
         if not verdict.categories:
             if top_name.startswith(INTENT_PREFIX):  # DIET alone says crisis: demote it
                 category = top_name[len(INTENT_PREFIX):]
-                if category in CATEGORIES and category not in found.calm:
+                if category in CATEGORIES and category not in found.calm and not found.unreal:
                     maybe.append(category)
                 top_name = self._demote(message)
             top_confidence = float((message.get(INTENT) or {}).get("confidence") or 0.0)
             unsure = top_name == FALLBACK_INTENT or top_confidence < self.unsure_below
-            if unsure and not maybe and scores:
+            # A joke, game, film or sport is no risk cue on its own ("killed so many zombies").
+            if unsure and not maybe and scores and not found.unreal:
                 best = max(scores, key=scores.__getitem__)
                 if scores[best] >= self.fallback_cue:
                     # A weak cue names no one's age: the emergency line fits a child too, the

@@ -52,6 +52,9 @@ class Crisis:
     unreal: bool = False
     # Found only by a `weak` pattern (a broad word): needs the classifier's agreement.
     weak: tuple[str, ...] = ()
+    # Matched, but set aside by the context (past or a general question, nothing present, no
+    # "I'm safe now"): the maybe tier, so a rule hit is never silent.
+    framed: tuple[str, ...] = ()
 
 
 _LEX = load()
@@ -188,15 +191,18 @@ def _hit(cat: Category, m: _Message, r: _Reading) -> bool:
     )
 
 
-def _match(m: _Message, r: _Reading) -> tuple[list[str], list[str]]:
-    """The categories found (in priority order), and those found only by a weak pattern."""
+def _match(m: _Message, r: _Reading) -> tuple[list[str], list[str], list[str]]:
+    """The categories found (in priority order), those found only by a weak pattern, and those
+    the context set aside (past or a general question)."""
     found: list[str] = []
     weak: list[str] = []
+    framed: list[str] = []
     for name, cat in _LEX.categories.items():
         if cat.urgent.search(m.norm):
             found.append(name)
         elif r.suppressed and not (r.young_self and name == "child"):
-            continue
+            if _hit(cat, m, r) or cat.weak.search(m.norm) or cat.weak_lemma.search(m.lemma_str):
+                framed.append(name)
         elif _hit(cat, m, r):
             found.append(name)
         elif cat.weak.search(m.norm) or cat.weak_lemma.search(m.lemma_str):
@@ -209,7 +215,7 @@ def _match(m: _Message, r: _Reading) -> tuple[list[str], list[str]]:
         ):
             found.append(name)
     found.sort(key=CATEGORIES.index)
-    return found, weak
+    return found, weak, [c for c in framed if c not in found]
 
 
 def _calm(found: Sequence[str], m: _Message, r: _Reading) -> tuple[bool, tuple[str, ...]]:
@@ -244,7 +250,14 @@ def detect(text: str, lemmas: Sequence[str] | None = None) -> Crisis:
     """
     message = _message(text, lemmas)
     reading = _read(message)
-    found, weak = _match(message, reading)
+    found, weak, framed = _match(message, reading)
     negated, calm = _calm(found, message, reading)
-    unreal = _LEX.context.unreal.search(message.norm)
-    return Crisis(tuple(found), negated, _language(message.words), calm, unreal, tuple(weak))
+    ctx = _LEX.context
+    unreal = ctx.unreal.search(message.norm)
+    # Set aside and over ("er 40 nå", "jeg er trygg nå"), or unreal (school work, a film): no
+    # safety line.
+    if (unreal or message.denied or ctx.negation.search(message.norm)
+            or ctx.calm_now.search(message.norm)):
+        framed = []
+    return Crisis(tuple(found), negated, _language(message.words), calm, unreal, tuple(weak),
+                  tuple(framed))

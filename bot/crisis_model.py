@@ -1,8 +1,8 @@
 """Statistical crisis layer: one linear classifier per crisis category over character and word
 n-grams, trained on the crisis corpus (`data/crisis/*.yml`, many independent voices and hard
 negatives) together with the NLU training examples. It owns the corpus format, the text
-preparation, training and scoring; `bot/components.py` combines its scores with the rule layer
-(`bot/crisis.py`) and decides.
+preparation, training and scoring; `bot/crisis_verdict.py` joins its scores with the rule layer
+(`bot/crisis.py`).
 
 Character n-grams within words carry typos, missing æøå and dialect spellings; word uni- and
 bigrams carry phrases ("ikke her i morgen"). Redaction placeholders (`[telefon]`, `[navn]`) are
@@ -25,8 +25,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from bot import ngrams
-from bot.crisis import Crisis
-from bot.crisis_contract import CATEGORIES, INTENT_PREFIX
+from bot.crisis_contract import INTENT_PREFIX
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS_DIR = ROOT / "data" / "crisis"
@@ -164,61 +163,3 @@ def training_examples(
         label = (intent[len(prefix):],) if intent.startswith(prefix) else ()
         examples.append(Example(text, label))
     return examples
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """What the crisis layer decides for one message."""
-
-    categories: tuple[str, ...]  # a crisis reply covers these, in priority order
-    maybe: tuple[str, ...]  # unsure: the reply leads with a safety line for these
-    negated: bool  # only negated danger: lower urgency, numbers still shown
-
-
-def decide(
-    found: Crisis,
-    scores: dict[str, float],
-    high: dict[str, float],
-    maybe: float,
-    confirm: float = 0.0,
-    sure: float = 1.01,
-) -> Verdict:
-    """Join the rule layer's finding with the classifier's scores.
-
-    The rules are the net: a category they found stands whatever the classifier says, except a
-    category found only by a `weak` pattern (a broad word such as "kniven" or "orker ikke mer"),
-    which needs the classifier's `confirm` score and otherwise goes to the maybe tier: a rule hit
-    is never silent. Framed as unreal (a joke, dream, film, game, sport, school work), a rule
-    hit needs the classifier's `high` score (not `sure`: "lol jeg vil bare dø, pappa kastet meg
-    ut" is a child in crisis), goes to the maybe tier from `maybe`, and is dropped below. The
-    classifier adds a category at or above its `high` threshold, unless the rules' reading of the
-    context argues against it (past, general question, negated, an adult's age, or the unreal
-    framing) and the classifier is not `sure`: then, and for any score at or above
-    `maybe`, the category goes to the maybe tier.
-    """
-    categories: list[str] = []
-    unsure: list[str] = []
-    for category in found.categories:
-        score = scores.get(category, 1.0)
-        if found.unreal:
-            if score >= high.get(category, 1.0):
-                categories.append(category)
-            elif score >= maybe:
-                unsure.append(category)
-        elif category not in found.weak or score >= confirm:
-            categories.append(category)
-        else:
-            unsure.append(category)
-    for category in CATEGORIES:
-        if category in categories or category in unsure:
-            continue
-        score = scores.get(category, 0.0)
-        doubted = category in found.calm or found.unreal  # context or framing argues against it
-        if score >= high.get(category, 1.0) and (not doubted or score >= sure):
-            categories.append(category)
-        elif maybe <= score and high.get(category, 1.0) <= 1.0 and category not in found.categories:
-            unsure.append(category)  # (a category the classifier may never raise has no maybe)
-    categories.sort(key=CATEGORIES.index)
-    unsure.sort(key=CATEGORIES.index)
-    negated = found.negated and set(categories) <= set(found.categories)
-    return Verdict(tuple(categories), tuple(unsure), negated)

@@ -1,5 +1,5 @@
 """The statistical crisis layer (bot/crisis_model.py): text preparation, the corpus, saving and
-loading, and how `decide` joins the classifier with the rule layer."""
+loading; and how `decide` (bot/crisis_verdict.py) joins the classifier with the rule layer."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import pytest
 from bot import crisis_model
 from bot.crisis import Crisis
 from bot.crisis_contract import CATEGORIES
-from bot.crisis_model import CrisisModel, Example, decide, prepare, without_placeholders
+from bot.crisis_model import CrisisModel, Example, prepare, without_placeholders
+from bot.crisis_verdict import decide
 from tests.conftest import rasa_modules_after
 
 HIGH = dict.fromkeys(CATEGORIES, 0.6)
@@ -74,7 +75,8 @@ def test_saved_model_scores_the_same(tiny: CrisisModel, tmp_path: Path) -> None:
 
 def found(*categories: str, **kw: object) -> Crisis:
     return Crisis(tuple(categories), bool(kw.get("negated", False)), "nb",
-                  tuple(kw.get("calm", ())), bool(kw.get("unreal", False)))  # type: ignore[arg-type]
+                  tuple(kw.get("calm", ())), bool(kw.get("unreal", False)),  # type: ignore[arg-type]
+                  framed=tuple(kw.get("framed", ())))  # type: ignore[arg-type]
 
 
 def test_rules_cannot_be_outvoted() -> None:
@@ -114,6 +116,18 @@ def test_unreal_framing_makes_a_classifier_only_claim_unsure() -> None:
     # A rule hit under the same framing still needs only `high`: teenagers write "lol" in earnest.
     earnest = found("suicide", unreal=True)
     assert decide(earnest, {"suicide": 0.6}, HIGH, 0.3, sure=0.8).categories == ("suicide",)
+
+
+def test_a_rule_hit_the_context_set_aside_is_never_silent() -> None:
+    # "på hvilken side av halsen ligger pulsåra?": a question, so no crisis reply, but the
+    # classifier's low score must not silence what the rules matched.
+    question = found(calm=CATEGORIES, framed=("suicide",))
+    assert decide(question, {"suicide": 0.02}, HIGH, 0.3) == decide(
+        question, {"suicide": 0.0}, HIGH, 0.3)
+    assert decide(question, {"suicide": 0.02}, HIGH, 0.3).maybe == ("suicide",)
+    assert decide(question, {"suicide": 0.02}, HIGH, 0.3).categories == ()
+    # Only `sure` overrides the context, as for any doubted category.
+    assert decide(question, {"suicide": 0.9}, HIGH, 0.3, sure=0.8).categories == ("suicide",)
 
 
 def test_negation_holds_only_for_what_the_rules_found() -> None:

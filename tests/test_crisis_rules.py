@@ -193,6 +193,18 @@ def test_calm_lists_what_context_argues_against() -> None:
     assert detect("han står utenfor døra nå").calm == ()
 
 
+def test_a_hit_the_context_sets_aside_is_kept_as_framed() -> None:
+    """A question or the past sets a hit aside (no crisis reply); it is kept in `framed` for the
+    maybe tier unless the message says it is over or the writer is safe now."""
+    asked = detect("hva skjer om jeg sier til læreren at pappa slår?")
+    assert asked.categories == () and asked.framed == ("child",)
+    assert detect("hva er menneskehandel?").framed == ("trafficking",)
+    assert detect("eksen kvelte meg for åtte år siden, jeg er 40 nå").framed == ()
+    assert detect("jeg ble slått som barn, er trygg nå").framed == ()
+    assert detect("samfunnsfag: hva er menneskehandel?").framed == ()  # school work
+    assert detect("han står utenfor døra nå").framed == ()  # found, not set aside
+
+
 def test_diet_crisis_intents_no_longer_decide() -> None:
     """DIET's own crisis intent neither raises nor blocks a crisis: a top crisis intent the layer
     does not confirm gives way to the best other intent (or the fallback); the rules still hold."""
@@ -210,9 +222,14 @@ def test_diet_crisis_intents_no_longer_decide() -> None:
         detector.process([message])
         return message
 
-    question = parse("hva er selvmordstanker", ("crisis_suicide", 0.6), ("suicide_info", 0.5))
+    question = parse("hva er selvmordstanker", ("crisis_suicide", 0.3), ("suicide_info", 0.65))
     assert question.get(INTENT)["name"] == "suicide_info"
-    assert question.get(PARSE_KEY) is None  # a general question: no safety line either
+    assert question.get(PARSE_KEY) is None  # a general question DIET knows: no safety line
+    # Less sure it is that question: the rules' set-aside hit gives the safety line, not silence.
+    vague = parse("hva er selvmordstanker", ("crisis_suicide", 0.6), ("suicide_info", 0.5))
+    assert vague.get(INTENT)["name"] == "suicide_info"
+    assert vague.get(PARSE_KEY)["maybe"] == ["suicide"]
+    assert vague.get(PARSE_KEY)["categories"] == []
     unsure = parse("hva er selvmordstanker", ("crisis_suicide", 0.9), ("suicide_info", 0.1))
     assert unsure.get(INTENT)["name"] == FALLBACK_INTENT
     danger = parse("han står utenfor døra nå", ("crisis_child", 0.5), ("greet", 0.1))
@@ -351,6 +368,10 @@ def test_play_and_sport_frame_danger_words_as_unreal() -> None:
     assert detect("ungene sier de skal drepe hverandre når de leker").unreal
     assert detect("brakk armen på ski i dag").unreal
     assert not detect("han brakk armen min i dag").unreal
+    # "filmer" is also the verb: someone filming a child is no film.
+    assert not detect("stefaren min filmer meg når jeg dusjer").unreal
+    assert "child" in detect("stefaren min filmer meg når jeg dusjer").categories
+    assert detect("skal vi se to filmer i kveld, en om en kidnapping?").unreal
 
 
 @pytest.mark.parametrize("text, category", [
