@@ -55,6 +55,10 @@ class Crisis:
     # Matched, but set aside by the context (past or a general question, nothing present, no
     # "I'm safe now"): the maybe tier, so a rule hit is never silent.
     framed: tuple[str, ...] = ()
+    # (category, implying categories) whose `implied_by` cue is there though the rules found none
+    # of the implying categories: "jeg og barn inne" is a child at risk once the classifier finds
+    # acute danger.
+    implied: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 _LEX = load()
@@ -191,9 +195,12 @@ def _hit(cat: Category, m: _Message, r: _Reading) -> bool:
     )
 
 
-def _match(m: _Message, r: _Reading) -> tuple[list[str], list[str], list[str]]:
-    """The categories found (in priority order), those found only by a weak pattern, and those
-    the context set aside (past or a general question)."""
+def _match(
+    m: _Message, r: _Reading
+) -> tuple[list[str], list[str], list[str], list[tuple[str, tuple[str, ...]]]]:
+    """The categories found (in priority order), those found only by a weak pattern, those the
+    context set aside (past or a general question), and those whose `implied_by` cue is there
+    without the implying category (a child in the room; the classifier may find the danger)."""
     found: list[str] = []
     weak: list[str] = []
     framed: list[str] = []
@@ -208,14 +215,19 @@ def _match(m: _Message, r: _Reading) -> tuple[list[str], list[str], list[str]]:
         elif cat.weak.search(m.norm) or cat.weak_lemma.search(m.lemma_str):
             found.append(name)
             weak.append(name)
+    cued: list[tuple[str, tuple[str, ...]]] = []
     for name, cat in _LEX.categories.items():
-        if name not in found and any(
-            any(c in found for c in by) and _cue_hit(_LEX.cues[cue], r.present_text, m.lemma_set)
-            for cue, by in cat.implied
-        ):
+        if name in found:
+            continue
+        by = tuple(dict.fromkeys(
+            c for cue, cats in cat.implied
+            if _cue_hit(_LEX.cues[cue], r.present_text, m.lemma_set) for c in cats))
+        if any(c in found for c in by):
             found.append(name)
+        elif by:
+            cued.append((name, by))
     found.sort(key=CATEGORIES.index)
-    return found, weak, [c for c in framed if c not in found]
+    return found, weak, [c for c in framed if c not in found], cued
 
 
 def _calm(found: Sequence[str], m: _Message, r: _Reading) -> tuple[bool, tuple[str, ...]]:
@@ -250,14 +262,14 @@ def detect(text: str, lemmas: Sequence[str] | None = None) -> Crisis:
     """
     message = _message(text, lemmas)
     reading = _read(message)
-    found, weak, framed = _match(message, reading)
+    found, weak, framed, cued = _match(message, reading)
     negated, calm = _calm(found, message, reading)
     ctx = _LEX.context
-    unreal = ctx.unreal.search(message.norm)
+    unreal = ctx.unreal.search(message.norm) and not ctx.real_harm.search(message.norm)
     # Set aside and over ("er 40 nå", "jeg er trygg nå"), or unreal (school work, a film): no
     # safety line.
     if (unreal or message.denied or ctx.negation.search(message.norm)
             or ctx.calm_now.search(message.norm)):
         framed = []
     return Crisis(tuple(found), negated, _language(message.words), calm, unreal, tuple(weak),
-                  tuple(framed))
+                  tuple(framed), tuple(cued))

@@ -104,6 +104,7 @@ class Context:
     habitual: Patterns = NONE
     adult: Patterns = NONE
     unreal: Patterns = NONE
+    real_harm: Patterns = NONE  # overrides `unreal`: a parent hitting the writer is no game
     benign: Patterns = NONE
     calm_now: Patterns = NONE
     denial: Patterns = NONE

@@ -42,7 +42,8 @@ def decide(
     adds a category at or above its `high` threshold, unless the rules' reading of the context
     argues against it (past, general question, negated, an adult's age, or the unreal framing)
     and the classifier is not `sure`: then, and for any score at or above `maybe`, the category
-    goes to the maybe tier.
+    goes to the maybe tier. Last, a category the rules' cues imply (`found.implied`: a child in
+    the room, a method under way) joins when an implying category was found by either layer.
     """
     categories: list[str] = []
     unsure: list[str] = []
@@ -68,7 +69,11 @@ def decide(
             unsure.append(category)
         elif maybe <= score and high.get(category, 1.0) <= 1.0 and category not in found.categories:
             unsure.append(category)  # (a category the classifier may never raise has no maybe)
+    for category, by in found.implied:  # in priority order: acute (by suicide) before child
+        doubted = category in found.calm or found.unreal
+        if category not in categories and not doubted and any(b in categories for b in by):
+            categories.append(category)
     categories.sort(key=CATEGORIES.index)
-    unsure.sort(key=CATEGORIES.index)
+    unsure = sorted((c for c in unsure if c not in categories), key=CATEGORIES.index)
     negated = found.negated and set(categories) <= set(found.categories)
     return Verdict(tuple(categories), tuple(unsure), negated)

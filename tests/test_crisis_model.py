@@ -76,7 +76,8 @@ def test_saved_model_scores_the_same(tiny: CrisisModel, tmp_path: Path) -> None:
 def found(*categories: str, **kw: object) -> Crisis:
     return Crisis(tuple(categories), bool(kw.get("negated", False)), "nb",
                   tuple(kw.get("calm", ())), bool(kw.get("unreal", False)),  # type: ignore[arg-type]
-                  framed=tuple(kw.get("framed", ())))  # type: ignore[arg-type]
+                  framed=tuple(kw.get("framed", ())),  # type: ignore[arg-type]
+                  implied=tuple(kw.get("implied", ())))  # type: ignore[arg-type]
 
 
 def test_rules_cannot_be_outvoted() -> None:
@@ -128,6 +129,16 @@ def test_a_rule_hit_the_context_set_aside_is_never_silent() -> None:
     assert decide(question, {"suicide": 0.02}, HIGH, 0.3).categories == ()
     # Only `sure` overrides the context, as for any doubted category.
     assert decide(question, {"suicide": 0.9}, HIGH, 0.3, sure=0.8).categories == ("suicide",)
+
+
+def test_an_implied_category_follows_whichever_layer_found_the_danger() -> None:
+    # "mann sparker døra, jeg og barn inne": the classifier finds acute, the rules' cue the child.
+    kids = found(implied=(("child", ("acute",)),))
+    assert decide(kids, {"acute": 0.9}, HIGH, 0.3).categories == ("acute", "child")
+    assert decide(kids, {"acute": 0.1}, HIGH, 0.3).categories == ()
+    # An adult's age (calm) or a game's framing still holds the child reply back.
+    adult = found(implied=(("child", ("acute",)),), calm=("child",))
+    assert decide(adult, {"acute": 0.9}, HIGH, 0.3).categories == ("acute",)
 
 
 def test_negation_holds_only_for_what_the_rules_found() -> None:

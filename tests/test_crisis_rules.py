@@ -452,3 +452,69 @@ def test_set_j_kinds_are_found(text: str, category: str) -> None:
 ])
 def test_set_j_figures_and_history_stay_calm(text: str) -> None:
     assert detect(text).categories == ()
+
+
+# Method-seeking asked in general terms is no general question (fifth session, before set K).
+@pytest.mark.parametrize("text", [
+    "hvilket tau holder best til å henge seg?",
+    "korleis drukner man seg",
+    "hva skjer hvis man tar 30 sovepiller",
+    "jeg vil henge meg",
+])
+def test_method_questions_are_suicide(text: str) -> None:
+    assert "suicide" in detect(text).categories
+
+
+@pytest.mark.parametrize("text", [
+    "hva skjer om man tar 2 paracet mot hodepine?",
+    "vil henge meg på turen deres til fjells",
+    "kan jeg henge meg med på kinoen?",
+    "har en krok til å henge jakka på",
+])
+def test_everyday_hanging_and_doses_stay_calm(text: str) -> None:
+    assert detect(text).categories == ()
+
+
+# Kinds of message from set K's misses (2026-12-04), in other words than the set's.
+@pytest.mark.parametrize("text, category", [
+    ("shouting again, he is throwing the plates and my little sister is hiding", "child"),
+    ("shouting again, he is throwing the plates and my little sister is hiding", "acute"),
+    ("har klatret over rekkverket på brua", "acute"),
+    ("står på taket av blokka og tenker å hoppe", "acute"),
+    ("i still owe too much for the flight they say", "trafficking"),
+    ("agenten har alle papirene mine", "trafficking"),
+    ("madam locked us in the storage room", "trafficking"),
+    ("hvor høyt må man hoppe for å dø", "suicide"),
+    ("kor høgt må ein hoppe for at ein ikkje overlever", "suicide"),
+    ("dying seems easier than going back", "suicide"),
+    ("står ved togskinnene igjen i kveld", "suicide"),
+    ("stefaren min lugger meg når jeg taper i fifa", "acute"),
+])
+def test_set_k_kinds_are_found(text: str, category: str) -> None:
+    assert category in detect(text).categories
+
+
+@pytest.mark.parametrize("text", [
+    "the kids are throwing snowballs at the neighbours",
+    "skylder banken for reisen til Thailand",
+    "hvor høyt må man hoppe for å komme over lista i høydehopp",
+    "vil henge meg på dere når dere skal på tur",
+    "må slå ihjel tre timer på Gardermoen",
+    "kan ikke leve uten sjokolade på fredager",
+    "skal ta livet av denne oppgaven i kveld",
+    "tåka har lammet hele byen",
+    "I am going to die if I have to watch that film again",
+])
+def test_set_k_everyday_words_stay_calm(text: str) -> None:
+    assert detect(text).categories == ()
+
+
+def test_a_cue_without_its_danger_is_kept_for_the_classifier() -> None:
+    found = detect("mannen roper utenfor, jeg og barn er inne")
+    assert found.categories == () and ("child", ("acute",)) in found.implied
+    assert detect("han har kniv og slår, barna er her").implied == ()  # the rules found it all
+
+
+def test_a_parent_hurting_the_writer_is_no_game() -> None:
+    assert not detect("pappa kjefter og slår meg når jeg taper kamper i spillet").unreal
+    assert detect("han sparket meg i ballen i fotballkampen").unreal

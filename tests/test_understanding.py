@@ -98,10 +98,11 @@ def test_unsure_between_two_topics_asks_which_one(stack: Any) -> None:
 # reached on 2026-12-04 (docs/performance.md), so a regression fails. heldout.yml: 712 messages
 # by two separate authors (third session; first run 0.933 / 0.951 / 0.954). heldout_c.yml: 606
 # messages by two further separate authors, run once on 2026-12-04 (0.917 / 0.944 / 0.959). Neither
-# was trained on or used for error analysis. Issue 15 asks 0.95.
+# was trained on or used for error analysis. Issue 15 asks 0.95. After NLU round 8 (fifth session):
+# heldout 0.947 / 0.964 / 0.966, heldout_c 0.922 / 0.948 / 0.969.
 HELDOUT_FLOORS = {
     "heldout.yml": {"accuracy": 0.94, "macro_f1": 0.96, "answered": 0.96},
-    "heldout_c.yml": {"accuracy": 0.91, "macro_f1": 0.94, "answered": 0.955},
+    "heldout_c.yml": {"accuracy": 0.915, "macro_f1": 0.945, "answered": 0.965},
 }
 
 
