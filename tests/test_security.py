@@ -147,11 +147,14 @@ PLANTED = [
     ("ring meg på 912.34.567 eller 91.23.45.67", ["912.34.567", "91.23.45.67", "91234567"]),
     ("mobilen min er ９１８ ７６ ５４３", ["918 76 543", "91876543", "９１８"]),
     ("kontoen er NO93 8601 1117 947 og NO9386011117947", ["NO93 8601", "86011117947"]),
-    ("han kjører en bil med skilt EL 12345", ["EL 12345", "12345"]),
+    ("han kjører en bil med skilt EL 12345", ["EL 12345", "EL12345"]),
     ("jeg bor i Granbakkveien", ["Granbakkveien"]),
     ("mannen min heter sigvart", ["sigvart"]),
     ("Gunnhild Tveitereid slår meg", ["Gunnhild", "Tveitereid"]),
-    ("han logger inn fra 10.23.45.67 og 2001:db8::8a2e:370:7334", ["10.23.45.67", "8a2e"]),
+    # Needles long enough not to turn up by chance in the hex ids and timestamps Rasa stores
+    # ("8a2e" alone did once).
+    ("han logger inn fra 10.23.45.67 og 2001:db8::8a2e:370:7334", ["10.23.45.67", "8a2e:370",
+                                                                  "2001:db8"]),
     ("skriv til kari (at) eksempelpost", ["eksempelpost"]),
     ("han følger meg som @snusmumrikk_77", ["snusmumrikk"]),
     ("han tok passet mitt, passnummer FH7654321", ["FH7654321"]),

@@ -80,17 +80,18 @@ def test_controlling_behaviour_reaches_its_topic(stack: Any, text: str,
 
 
 def test_unsure_between_two_topics_asks_which_one(stack: Any) -> None:
-    # A vague message the model splits between two topics (measured with the n-gram ensemble:
-    # digital_safety 0.30, psychological_violence 0.27, closer than the ambiguity threshold).
+    # A vague message the model splits between two topics (measured with the round 8 model:
+    # digital_safety 0.46, digital_violence 0.41, closer than the ambiguity threshold). A model
+    # that learns to tell them apart makes this fail: then pick another such message.
     sender = uuid.uuid4().hex
-    reply = say(stack, sender, "trusler på telefon")[0]
+    reply = say(stack, sender, "passord og mobil")[0]
     payloads = [b["payload"] for b in reply["buttons"]]
     assert reply["text"].startswith("Jeg er ikke helt sikker på hva du mente")
-    assert set(payloads[:2]) == {"/digital_safety", "/psychological_violence"}
+    assert set(payloads[:2]) == {"/digital_safety", "/digital_violence"}
     assert "tel:" + registry.load()["vo_linjen"].phone in payloads
     # The topic button is a command the gateway lets through: it answers that topic.
-    answer = say(stack, sender, "/psychological_violence")[0]
-    expected = content.responses()["utter_info_psychological_violence"][0]["text"][:30]
+    answer = say(stack, sender, "/digital_violence")[0]
+    expected = content.responses()["utter_info_digital_violence"][0]["text"][:30]
     assert registry.load().render(expected) in answer["text"]
 
 
