@@ -14,7 +14,9 @@ han blir sint") suppresses only a category's `descriptive` patterns (plain viole
 kill, weapons or strangling). ``Crisis.calm`` lists the categories the context argues against, so
 the classifier does not raise them on its own; ``Crisis.unreal`` marks jokes, dreams, films, games,
 sport and school work, and ``Crisis.weak`` the categories found only by a broad word ("kniven",
-"orker ikke mer"): for both the classifier must agree. All words and patterns
+"orker ikke mer"): for both the classifier must agree. ``Crisis.framed`` keeps what the context
+set aside (the maybe tier speaks for it) and ``Crisis.implied`` a cue ("jeg og barn inne") whose
+implying danger only the classifier may find (bot/crisis_verdict.py). All words and patterns
 live in ``data/lexicon/crisis.yml`` (compiled once at import into typed objects by
 ``bot/crisis_lexicon.py``); this module only interprets them, in four steps: cut denials and
 figures of speech (`_message`), read the context (`_read`), match the categories (`_match`), and
