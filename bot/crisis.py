@@ -209,13 +209,15 @@ def _match(
     for name, cat in _LEX.categories.items():
         if cat.urgent.search(m.norm):
             found.append(name)
-        elif r.suppressed and not (r.young_self and name == "child"):
-            if _hit(cat, m, r) or cat.weak.search(m.norm) or cat.weak_lemma.search(m.lemma_str):
-                framed.append(name)
-        elif _hit(cat, m, r):
-            found.append(name)
-        elif cat.weak.search(m.norm) or cat.weak_lemma.search(m.lemma_str):
-            found.append(name)
+            continue
+        strong = _hit(cat, m, r)
+        if not strong and not (cat.weak.search(m.norm) or cat.weak_lemma.search(m.lemma_str)):
+            continue
+        if r.suppressed and not (r.young_self and name == "child"):
+            framed.append(name)
+            continue
+        found.append(name)
+        if not strong:
             weak.append(name)
     cued: list[tuple[str, tuple[str, ...]]] = []
     for name, cat in _LEX.categories.items():
