@@ -61,6 +61,10 @@ class Crisis:
     # of the implying categories: "jeg og barn inne" is a child at risk once the classifier finds
     # acute danger.
     implied: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # (category, implying categories) whose `scored` `implied_by` cue is there: joins a crisis
+    # one of the implying categories raised only when the classifier's own score for it is at
+    # least `maybe` ("en liten gutt" in a message about acute danger).
+    leaning: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 _LEX = load()
@@ -144,7 +148,12 @@ def _cut(patterns: Patterns, text: str) -> tuple[str, bool]:
 
 def _message(text: str, lemmas: Sequence[str] | None) -> _Message:
     ctx = _LEX.context
-    norm, suicide_denied = _cut(ctx.suicide_denial, normalise(text))
+    norm = normalise(text)
+    # A learner's infinitive has no tense of its own: read as present only without a past marker
+    # ("for to år siden mann slå meg" stays in the past).
+    if not ctx.past.search(norm):
+        norm = _LEX.learner.read(norm)
+    norm, suicide_denied = _cut(ctx.suicide_denial, norm)
     norm, denied = _cut(ctx.denial, norm)
     norm, joked = _cut(ctx.hyperbole, norm)
     words = tuple(w.strip("'-") for w in _WORD.findall(norm))
@@ -176,11 +185,14 @@ def _read(m: _Message) -> _Reading:
         present = ctx.present_now.search(present_text)
     suppressed = not present and (past or question)
     # A young writer asking about their own situation ("e det normalt at pappa kaster ting på meg?
-    # e 15") is a child at risk however it is phrased: a question does not suppress `child`.
+    # e 15", or naming "pappa" as a child does) is a child at risk however it is phrased: a
+    # question does not suppress `child`.
     young_self = (
         suppressed
         and not past
-        and _cue_hit(_LEX.cues["young"], present_text, m.lemma_set)
+        and (_cue_hit(_LEX.cues["young"], present_text, m.lemma_set)
+             or (_cue_hit(_LEX.cues["child_voice"], present_text, frozenset())
+                 and not _cue_hit(_LEX.cues["adult_voice"], norm, frozenset())))
         and _cue_hit(_LEX.cues["me_object"], present_text, frozenset())
     )
     habitual = not present and ctx.habitual.search(norm)
@@ -197,12 +209,14 @@ def _hit(cat: Category, m: _Message, r: _Reading) -> bool:
     )
 
 
-def _match(
-    m: _Message, r: _Reading
-) -> tuple[list[str], list[str], list[str], list[tuple[str, tuple[str, ...]]]]:
+Implying = list[tuple[str, tuple[str, ...]]]
+
+
+def _match(m: _Message, r: _Reading) -> tuple[list[str], list[str], list[str], Implying, Implying]:
     """The categories found (in priority order), those found only by a weak pattern, those the
-    context set aside (past or a general question), and those whose `implied_by` cue is there
-    without the implying category (a child in the room; the classifier may find the danger)."""
+    context set aside (past or a general question), those whose `implied_by` cue is there
+    without the implying category (a child in the room; the classifier may find the danger), and
+    those whose `scored` cue is there (decided with the classifier's score)."""
     found: list[str] = []
     weak: list[str] = []
     framed: list[str] = []
@@ -219,19 +233,24 @@ def _match(
         found.append(name)
         if not strong:
             weak.append(name)
-    cued: list[tuple[str, tuple[str, ...]]] = []
+    cued: Implying = []
+    leaning: Implying = []
     for name, cat in _LEX.categories.items():
         if name in found:
             continue
-        by = tuple(dict.fromkeys(
-            c for cue, cats in cat.implied
-            if _cue_hit(_LEX.cues[cue], r.present_text, m.lemma_set) for c in cats))
-        if any(c in found for c in by):
+        hits = [i for i in cat.implied if _cue_hit(_LEX.cues[i.cue], r.present_text, m.lemma_set)
+                and not (i.unless and _cue_hit(_LEX.cues[i.unless], m.norm, m.lemma_set))]
+        by = tuple(dict.fromkeys(c for i in hits if not i.scored for c in i.categories))
+        scored = tuple(dict.fromkeys(c for i in hits if i.scored for c in i.categories))
+        if any(c in found and c not in weak for c in by):
             found.append(name)
-        elif by:
+            continue
+        if by:
             cued.append((name, by))
+        if scored:
+            leaning.append((name, scored))
     found.sort(key=CATEGORIES.index)
-    return found, weak, [c for c in framed if c not in found], cued
+    return found, weak, [c for c in framed if c not in found], cued, leaning
 
 
 def _calm(found: Sequence[str], m: _Message, r: _Reading) -> tuple[bool, tuple[str, ...]]:
@@ -266,7 +285,7 @@ def detect(text: str, lemmas: Sequence[str] | None = None) -> Crisis:
     """
     message = _message(text, lemmas)
     reading = _read(message)
-    found, weak, framed, cued = _match(message, reading)
+    found, weak, framed, cued, leaning = _match(message, reading)
     negated, calm = _calm(found, message, reading)
     ctx = _LEX.context
     unreal = ctx.unreal.search(message.norm) and not ctx.real_harm.search(message.norm)
@@ -276,4 +295,4 @@ def detect(text: str, lemmas: Sequence[str] | None = None) -> Crisis:
             or ctx.calm_now.search(message.norm)):
         framed = []
     return Crisis(tuple(found), negated, _language(message.words), calm, unreal, tuple(weak),
-                  tuple(framed), tuple(cued))
+                  tuple(framed), tuple(cued), tuple(leaning))

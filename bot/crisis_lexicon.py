@@ -70,6 +70,18 @@ class Cue:
 
 
 @dataclass(frozen=True)
+class Implied:
+    """An `implied_by` entry: the category is also found when `cue` matches (and `unless` does
+    not) and one of `categories` was found; when `scored`, only if the classifier's own score for
+    the category is at least `maybe` too."""
+
+    cue: str
+    categories: tuple[str, ...]
+    unless: str | None = None
+    scored: bool = False
+
+
+@dataclass(frozen=True)
 class Category:
     """One category's patterns: `urgent` holds whatever the context says; `text`, `descriptive`
     (text), `lemma` (lemmas) and `combos` (all cues of one combo) only without a suppressing
@@ -85,7 +97,7 @@ class Category:
     weak_lemma: Patterns = NONE
     # Also found when a cue matches and one of its categories was found ("jeg er 14" plus suicide,
     # "datteren min er her" plus acute danger).
-    implied: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    implied: tuple[Implied, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -121,6 +133,27 @@ class Lexicon:
     context: Context
     english: frozenset[str]  # words that mark a message as English ...
     bokmal: frozenset[str]  # ... and as Norwegian
+    learner: Learner
+
+
+@dataclass(frozen=True)
+class Learner:
+    """Basic Norwegian as learners write it, read as standard forms before matching."""
+
+    pattern: re.Pattern[str]  # (the word before,) a subject, a verb in the infinitive
+    forms: Mapping[str, str]  # infinitive -> present tense, singular -> plural
+    inverting: frozenset[str]  # words after which subject + infinitive is standard ("kan han ta")
+
+    def read(self, text: str) -> str:
+        """"han slå meg" -> "han slår meg", "mange tablett" -> "mange tabletter"; "kan han
+        ta barna?" stays as it is."""
+
+        def standard(m: re.Match[str]) -> str:
+            if m[1] and m[1].strip() in self.inverting:
+                return m[0]
+            return f"{m[1] or ''}{m[2]} {self.forms[m[3]]}"
+
+        return self.pattern.sub(standard, text)
 
 
 def _expand(pattern: str, macros: dict[str, str]) -> str:
@@ -152,12 +185,14 @@ def _category(
     raw_implied = spec.get("implied_by") or []
     if isinstance(raw_implied, dict):
         raw_implied = [raw_implied]
-    implied = tuple((i["cue"], tuple(i.get("categories", []))) for i in raw_implied)
+    implied = tuple(
+        Implied(i["cue"], tuple(i.get("categories", [])), i.get("unless"), bool(i.get("scored")))
+        for i in raw_implied)
     unknown = {c for combo in combos for c in combo} - cues.keys()
-    unknown |= {cue for cue, _ in implied} - cues.keys()
+    unknown |= {n for i in implied for n in (i.cue, i.unless) if n} - cues.keys()
     if unknown:
         raise ValueError(f"{name}: unknown cues {sorted(unknown)}")
-    if {c for _, cats in implied for c in cats} - set(CATEGORIES):
+    if {c for i in implied for c in i.categories} - set(CATEGORIES):
         raise ValueError(f"{name}: unknown implied_by categories")
     patterns = {key: _compile(spec.get(key), macros)
                 for key in ("urgent", "text", "lemma", "descriptive", "weak", "weak_lemma")}
@@ -195,4 +230,17 @@ def load(path: Path = LEXICON) -> Lexicon:
         context=_context(raw["context"], macros),
         english=frozenset(w.lower() for w in raw["english"]["en"]),
         bokmal=frozenset(w.lower() for w in raw["english"]["nb"]),
+        learner=_learner(raw["learner"]),
     )
+
+
+def _learner(spec: dict[str, Any]) -> Learner:
+    forms: dict[str, str] = {}
+    for key in ("verbs", "plurals"):
+        for short, full in spec[key].items():
+            forms[str(short)] = forms[fold(str(short))] = str(full)
+    heads = [*spec["subjects"], *spec["quantities"]]
+    alternatives = "|".join(re.escape(w) for w in sorted(forms, key=len, reverse=True))
+    pattern = rf"(\w+ )?\b({'|'.join(re.escape(h) for h in heads)}) ({alternatives})\b"
+    words = [str(w) for w in spec["inverting"]]
+    return Learner(re.compile(pattern), forms, frozenset(words) | {fold(w) for w in words})

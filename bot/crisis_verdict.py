@@ -43,7 +43,10 @@ def decide(
     argues against it (past, general question, negated, an adult's age, or the unreal framing)
     and the classifier is not `sure`: then, and for any score at or above `maybe`, the category
     goes to the maybe tier. Last, a category the rules' cues imply (`found.implied`: a child in
-    the room, a method under way) joins when an implying category was found by either layer.
+    the room, a method under way) joins when an implying category was found by either layer;
+    one they only suggest (`found.leaning`: a child named in a crisis message) joins when the
+    classifier's own score for it reaches `maybe` too. Such a category adds one line to a crisis
+    reply that is given anyway, so the bar is lower than for raising a crisis.
     """
     categories: list[str] = []
     unsure: list[str] = []
@@ -72,6 +75,13 @@ def decide(
     for category, by in found.implied:  # in priority order: acute (by suicide) before child
         doubted = category in found.calm or found.unreal
         if category not in categories and not doubted and any(b in categories for b in by):
+            categories.append(category)
+        elif category not in unsure and not doubted and any(b in unsure for b in by):
+            unsure.append(category)  # the danger itself is unsure ("kniven" and "barna")
+    for category, by in found.leaning:
+        doubted = category in found.calm or found.unreal
+        if (category not in categories and not doubted and scores.get(category, 0.0) >= maybe
+                and any(b in categories for b in by)):
             categories.append(category)
     categories.sort(key=CATEGORIES.index)
     unsure = sorted((c for c in unsure if c not in categories), key=CATEGORIES.index)

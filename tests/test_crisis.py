@@ -21,16 +21,22 @@ from tests.conftest import say
 ROOT = Path(__file__).resolve().parent.parent
 # Development sets gated at the product's bar: every crisis found, at most 5 % false alarms.
 DEV_SETS = ("cases.yml", "cases_b.yml")
-# Sets E, F, H, I, J and K (independent authors; development sets since each was run once held
-# out) do not all reach that bar yet (docs/crisis.md): gated just under what the layer reaches
-# today (lowest recall E 98.6 %, F 98.1 %, H 98.7 %, I 94.0 %, J 90.8 %, K 87.9 %; false alarms
-# E 5.8 %, F 4.3 %, H 1.7 %, I 4.9 %, J 4.9 %, K 7.1 %), so that no change makes them worse.
+# Sets E, F, H to N (independent authors; development sets since each was run once held out, N
+# never held out) do not all reach that bar yet (docs/crisis.md): gated just under what the layer
+# reaches today (lowest recall E 98.6 %, F 98.1 %, H 100 %, I 94.0 %, J 91.7 %, K 92.5 %, L 88.1 %,
+# M 86.8 %, N 88.5 % (acute and child only: N has few of the others); false alarms E 5.8 %,
+# F 4.3 %, H 1.7 %, I 4.9 %, J 4.7 %, K 7.1 %, L 7.1 %, M 7.0 %, N 9.7 %), so that no change makes
+# them worse.
 FLOORS = {"cases_e.yml": {"recall": 0.98, "false_alarms": 0.06, "silent": 1},
           "cases_f.yml": {"recall": 0.98, "false_alarms": 0.05, "silent": 0},
           "cases_h.yml": {"recall": 0.98, "false_alarms": 0.03, "silent": 0},
           "cases_i.yml": {"recall": 0.935, "false_alarms": 0.05, "silent": 1},
-          "cases_j.yml": {"recall": 0.90, "false_alarms": 0.055, "silent": 1},
-          "cases_k.yml": {"recall": 0.875, "false_alarms": 0.075, "silent": 2}}
+          "cases_j.yml": {"recall": 0.91, "false_alarms": 0.05, "silent": 1},
+          "cases_k.yml": {"recall": 0.92, "false_alarms": 0.075, "silent": 2},
+          "cases_l.yml": {"recall": 0.875, "false_alarms": 0.075, "silent": 7},
+          "cases_m.yml": {"recall": 0.865, "false_alarms": 0.075, "silent": 3},
+          "cases_n.yml": {"recall": 0.88, "false_alarms": 0.10, "silent": 10,
+                          "categories": ("acute", "child")}}
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
@@ -60,6 +66,9 @@ def test_independent_dev_sets_do_not_get_worse(
     results: dict[str, Result], name: str, category: str
 ) -> None:
     result, floor = results[name], FLOORS[name]
+    if category not in floor.get("categories", EVALUATED):  # type: ignore[operator]
+        assert result.totals[category] < 50  # too few to gate: N is about children
+        return
     assert result.totals[category] >= 50
     assert result.recall(category) >= floor["recall"], result.misses[category]
     assert result.fpr <= floor["false_alarms"], result.false_positives

@@ -77,7 +77,8 @@ def found(*categories: str, **kw: object) -> Crisis:
     return Crisis(tuple(categories), bool(kw.get("negated", False)), "nb",
                   tuple(kw.get("calm", ())), bool(kw.get("unreal", False)),  # type: ignore[arg-type]
                   framed=tuple(kw.get("framed", ())),  # type: ignore[arg-type]
-                  implied=tuple(kw.get("implied", ())))  # type: ignore[arg-type]
+                  implied=tuple(kw.get("implied", ())),  # type: ignore[arg-type]
+                  leaning=tuple(kw.get("leaning", ())))  # type: ignore[arg-type]
 
 
 def test_rules_cannot_be_outvoted() -> None:
@@ -139,6 +140,26 @@ def test_an_implied_category_follows_whichever_layer_found_the_danger() -> None:
     # An adult's age (calm) or a game's framing still holds the child reply back.
     adult = found(implied=(("child", ("acute",)),), calm=("child",))
     assert decide(adult, {"acute": 0.9}, HIGH, 0.3).categories == ("acute",)
+
+
+def test_an_implied_category_waits_for_a_danger_that_is_only_unsure() -> None:
+    # "kniven ligger fremme, barna sover": a weak acute word the classifier does not confirm.
+    kids = found(implied=(("child", ("acute",)),))
+    verdict = decide(kids, {"acute": 0.4}, HIGH, 0.3)
+    assert verdict.categories == () and verdict.maybe == ("acute", "child")
+
+
+def test_a_suggested_category_joins_a_crisis_only_when_the_classifier_leans_to_it() -> None:
+    # "ser naboen dra en liten gutt etter håret inn i huset": acute danger, a child named.
+    boy = found("acute", leaning=(("child", ("acute", "suicide")),))
+    assert decide(boy, {"child": 0.35}, HIGH, 0.3).categories == ("acute", "child")
+    assert decide(boy, {"child": 0.2}, HIGH, 0.3).categories == ("acute",)
+    # Never a crisis of its own: without the implying danger nothing joins.
+    alone = found(leaning=(("child", ("acute", "suicide")),))
+    assert decide(alone, {"child": 0.35, "acute": 0.1}, HIGH, 0.3).categories == ()
+    # An adult's age or a game's framing holds it back, as for an implied category.
+    adult = found("acute", leaning=(("child", ("acute",)),), calm=("child",))
+    assert decide(adult, {"child": 0.45}, HIGH, 0.3).categories == ("acute",)
 
 
 def test_negation_holds_only_for_what_the_rules_found() -> None:

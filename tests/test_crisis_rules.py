@@ -348,6 +348,17 @@ def test_a_key_given_twice_in_the_lexicon_is_an_error(tmp_path: Path) -> None:
         "hun jobber for mat og tak over hodet")
 
 
+def test_an_implied_by_entry_naming_an_unknown_cue_is_an_error(tmp_path: Path) -> None:
+    from bot import crisis_lexicon
+
+    text = crisis_lexicon.LEXICON.read_text(encoding="utf-8")
+    assert "        unless: adult_voice\n" in text
+    path = tmp_path / "crisis.yml"
+    path.write_text(text.replace("unless: adult_voice", "unless: adult_vioce", 1), encoding="utf-8")
+    with pytest.raises(ValueError, match="adult_vioce"):
+        crisis_lexicon.load(path)
+
+
 # Readings added on 2026-12-04 (fourth session) from development-set false alarms: kinds of
 # message, each checked against a crisis that must keep its category.
 @pytest.mark.parametrize("text", [
@@ -491,7 +502,15 @@ def test_everyday_hanging_and_doses_stay_calm(text: str) -> None:
     ("stefaren min lugger meg når jeg taper i fifa", "acute"),
 ])
 def test_set_k_kinds_are_found(text: str, category: str) -> None:
-    assert category in detect(text).categories
+    found = detect(text)
+    if category not in found.categories:
+        # Implied by a category only a broad word found: it follows that category's fate, so
+        # the classifier's agreement (`confirm`) brings both.
+        from bot.crisis_verdict import decide
+
+        assert any(c == category and set(by) & set(found.weak) for c, by in found.implied)
+        agree = {c: 0.3 for c in found.weak}
+        assert category in decide(found, agree, {}, 0.3, confirm=0.3).categories
 
 
 @pytest.mark.parametrize("text", [
@@ -515,6 +534,105 @@ def test_a_cue_without_its_danger_is_kept_for_the_classifier() -> None:
     assert detect("han har kniv og slår, barna er her").implied == ()  # the rules found it all
 
 
+@pytest.mark.parametrize("text", [
+    "pappa har dratt mamma i håret ut på kjøkkenet nå og hun gråter",
+    "stefar kaster ting på mamma akkurat nå, hun ligger på gulvet",
+    "mammas kjæreste har kniv og roper at han skal drepe henne",
+])
+def test_a_parent_named_as_a_child_names_them_makes_a_danger_a_childs(text: str) -> None:
+    found = detect(text)
+    if found.categories:  # the rules found the danger: the child reply line is theirs too
+        assert found.categories == ("acute", "child")
+    else:  # the classifier may find it: the child follows (test_crisis_model)
+        assert ("child", ("acute", "suicide")) in found.implied
+
+
+@pytest.mark.parametrize("text", [
+    "mannen min har kniv og roper at han skal drepe mamma",
+    "pappa har kniv og truer mamma nå, jeg er 35",
+    "moren min blir slått av broren min nå",
+    "eksen min står utenfor hos mamma og sparker på døra nå",
+])
+def test_an_adult_writer_keeps_the_adult_reply(text: str) -> None:
+    assert "child" not in detect(text).categories
+    assert all(category != "child" for category, _ in detect(text).implied)
+
+
+def test_a_child_named_in_a_crisis_is_left_to_the_classifier() -> None:
+    found = detect("naboen slepte en liten jente inn i bilen og kjørte, hun skrek")
+    assert "child" not in found.categories
+    assert any(category == "child" for category, _ in found.leaning)
+    assert detect("han har kniv og slår meg nå").leaning == ()
+
+
 def test_a_parent_hurting_the_writer_is_no_game() -> None:
     assert not detect("pappa kjefter og slår meg når jeg taper kamper i spillet").unreal
     assert detect("han sparket meg i ballen i fotballkampen").unreal
+
+
+# Basic Norwegian as learners write it (set L's misses were many of this kind), in other words.
+@pytest.mark.parametrize("text, standard", [
+    ("han slå meg hver kveld", "han slår meg hver kveld"),
+    ("mann min ta passet mitt", "mann min tar passet mitt"),
+    ("jeg svelge mange pille", "jeg svelge mange piller"),
+    ("kan han ta barna fra meg?", "kan han ta barna fra meg?"),  # a question's inversion
+    ("jeg så ham slå henne", "jeg så ham slå henne"),  # perception verb + object + infinitive
+    ("jeg kunne drept for en kaffe", "jeg kunne drept for en kaffe"),  # a past tense, not a learner
+])
+def test_learner_forms_are_read_as_standard_forms(text: str, standard: str) -> None:
+    from bot.crisis import _LEX
+
+    assert _LEX.learner.read(text) == standard
+
+
+@pytest.mark.parametrize("text, category", [
+    ("hun ha kniv og si hun drepe meg", "acute"),
+    ("jeg ta alle tablett nå", "acute"),
+    ("mannen holdt hånda over halsen min til jeg svimte av", "acute"),
+    ("eksen har kontaktforbud men står utenfor vinduet nå", "acute"),
+    ("skylder sjefen for reisen hit og han sier jeg skylder han resten av livet", "trafficking"),
+])
+def test_set_l_kinds_are_found(text: str, category: str) -> None:
+    assert category in detect(text).categories
+
+
+@pytest.mark.parametrize("text, category", [
+    ("jeg gjemme i en butikk", "acute"),
+    ("får ikke snakke, kan dere sende politiet hit", "acute"),
+    ("er på badet og kan ikkje ringe, ho høyrer alt", "acute"),
+    ("hjemme er det ikke trygt lenger", "acute"),
+    ("hvorfor er det så vanskelig å dø", "suicide"),
+    ("jentene i leiligheten over går aldri ut alene", "trafficking"),
+    ("får bare gå ut sammen med vertsfamilien", "trafficking"),
+])
+def test_set_l_broad_kinds_need_the_classifier(text: str, category: str) -> None:
+    # Each has an everyday reading too: found, but weak (the classifier confirms, or the maybe
+    # tier asks "Er du trygg akkurat nå?").
+    found = detect(text)
+    assert category in found.categories and category in found.weak
+
+
+@pytest.mark.parametrize("text", [
+    "hva er kontaktforbud og hvordan søker man?",
+    "får ikke snakke om det med noen på jobben, det er taushetsplikt",
+    "kan du ringe meg i morgen formiddag?",
+    "ungene gjemmer seg bak sofaen når vi leker gjemsel",
+    "jeg tar piller mot migrene hver dag",
+    "mange tablett er det i en eske paracet?",
+    "hvem kan fortelle meg om femåringen kan begynne på skolen?",
+])
+def test_set_l_kinds_leave_calm(text: str) -> None:
+    assert detect(text).categories == ()
+
+
+@pytest.mark.parametrize("text", [
+    "naboen sier at hun har en femåring som får juling hjemme",
+    "jenta i klassen, hun er 8 år, har blått øye igjen og vil ikke si noe",
+])
+def test_a_child_named_by_age_with_harm_is_a_child_at_risk(text: str) -> None:
+    assert "child" in detect(text).categories
+
+
+def test_a_learners_infinitive_keeps_the_past_of_the_message() -> None:
+    assert detect("for tre år siden mann min slå meg, nå jeg bor trygt alene").categories == ()
+    assert "acute" in detect("mann min slå meg nå, jeg blør").categories
