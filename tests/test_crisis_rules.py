@@ -636,3 +636,25 @@ def test_a_child_named_by_age_with_harm_is_a_child_at_risk(text: str) -> None:
 def test_a_learners_infinitive_keeps_the_past_of_the_message() -> None:
     assert detect("for tre år siden mann min slå meg, nå jeg bor trygt alene").categories == ()
     assert "acute" in detect("mann min slå meg nå, jeg blør").categories
+
+
+@pytest.mark.parametrize("text", [
+    "pendlinga dreper meg, to timer hver vei",
+    "migrenen min dreper meg i dag",
+    "vaskemaskina prøver å drepe meg, den rister som en helikopter",
+    "tentamenene tar livet av meg denne uka",
+])
+def test_a_thing_that_kills_me_is_a_figure_of_speech(text: str) -> None:
+    assert detect(text).categories == ()
+
+
+@pytest.mark.parametrize("text", [
+    "samboeren prøver å drepe meg",
+    "stebroren min dreper meg hvis jeg sier noe",
+    "den jævelen kommer til å drepe meg",
+    "hen dreper meg",
+    "han sier jeg burde drepe meg selv",
+    "jeg vil bare at han dreper meg så det er over",
+])
+def test_a_person_who_kills_me_is_no_figure_of_speech(text: str) -> None:
+    assert detect(text).categories != ()
