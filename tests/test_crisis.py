@@ -25,7 +25,7 @@ DEV_SETS = ("cases.yml", "cases_b.yml")
 # never held out) do not all reach that bar yet (docs/crisis.md): gated just under what the layer
 # reaches today (lowest recall E 98.6 %, F 98.1 %, H 100 %, I 94.0 %, J 91.7 %, K 92.5 %, L 88.1 %,
 # M 86.8 %, N 88.5 % (acute and child only: N has few of the others); false alarms E 5.8 %,
-# F 4.3 %, H 1.7 %, I 4.9 %, J 4.7 %, K 7.1 %, L 7.1 %, M 7.0 %, N 9.7 %), so that no change makes
+# F 4.3 %, H 1.7 %, I 4.9 %, J 4.7 %, K 7.1 %, L 7.1 %, M 6.6 %, N 9.7 %), so that no change makes
 # them worse.
 FLOORS = {"cases_e.yml": {"recall": 0.98, "false_alarms": 0.06, "silent": 1},
           "cases_f.yml": {"recall": 0.98, "false_alarms": 0.05, "silent": 0},
@@ -34,7 +34,7 @@ FLOORS = {"cases_e.yml": {"recall": 0.98, "false_alarms": 0.06, "silent": 1},
           "cases_j.yml": {"recall": 0.91, "false_alarms": 0.05, "silent": 1},
           "cases_k.yml": {"recall": 0.92, "false_alarms": 0.075, "silent": 2},
           "cases_l.yml": {"recall": 0.875, "false_alarms": 0.075, "silent": 7},
-          "cases_m.yml": {"recall": 0.865, "false_alarms": 0.075, "silent": 3},
+          "cases_m.yml": {"recall": 0.865, "false_alarms": 0.07, "silent": 3},
           "cases_n.yml": {"recall": 0.88, "false_alarms": 0.10, "silent": 10,
                           "categories": ("acute", "child")}}
 
