@@ -18,8 +18,9 @@ sport and school work, and ``Crisis.weak`` the categories found only by a broad 
 set aside (the maybe tier speaks for it) and ``Crisis.implied`` a cue ("jeg og barn inne") whose
 implying danger only the classifier may find (bot/crisis_verdict.py). All words and patterns
 live in ``data/lexicon/crisis.yml`` (compiled once at import into typed objects by
-``bot/crisis_lexicon.py``); this module only interprets them, in four steps: cut denials and
-figures of speech (`_message`), read the context (`_read`), match the categories (`_match`), and
+``bot/crisis_lexicon.py``); this module only interprets them, in four steps: read basic Norwegian
+as standard forms and cut denials and figures of speech (`_message`), read the context (`_read`),
+match the categories (`_match`, with ``Crisis.leaning`` for a category a cue only suggests), and
 find what the context argues against (`_calm`).
 """
 
