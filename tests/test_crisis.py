@@ -158,6 +158,22 @@ def test_no_child_reply_for_adults(stack: Any, message: str) -> None:
     assert REG["mental_helse"].phone_display not in text, text
 
 
+@pytest.mark.parametrize(
+    "message",
+    [
+        # A child may be writing: the parent named as a child names them, no adult's sign.
+        "hjelp, mamma blør fra nesa og han slår henne fortsatt",
+        # A child named in an acute message the classifier also reads as a child's.
+        "naboen drar en liten gutt etter armen inn i huset og slår ham nå",
+    ],
+)
+def test_a_child_in_an_acute_message_gets_112_and_alarmtelefonen(stack: Any, message: str) -> None:
+    text = texts(say(stack, uuid.uuid4().hex, message))
+    assert text.index(REG["police_emergency"].phone) < text.index(
+        REG["alarmtelefonen"].phone_display)
+    assert REG["vo_linjen"].phone_display in text
+
+
 def test_wish_to_hurt_someone_gets_walk_away_and_atv(stack: Any) -> None:
     text = say(stack, uuid.uuid4().hex, "jeg har lyst til å slå kona mi")[0]["text"]
     assert "gå unna" in text and REG["atv"].name in text
