@@ -63,3 +63,25 @@ def test_the_average_can_overrule_an_unsure_diet(model: NgramModel) -> None:
     message = _message("anmelde vold", diet)
     _classifier(model, 0.0).process([message])
     assert message.get(INTENT)["name"] == "greet"
+
+
+AUDIENCE = ["kjæresten min", "det gjelder meg", "venninna mi", "det er for søsteren min",
+            "han sporer telefonen min", "hun leser meldingene mine", "hei", "hallo"]
+AUDIENCE_INTENTS = ["inform_audience"] * 4 + ["digital_violence"] * 2 + ["greet"] * 2
+
+
+def test_an_answer_intent_gives_way_when_the_message_says_more() -> None:
+    model = NgramModel.fit(AUDIENCE, AUDIENCE, AUDIENCE_INTENTS, c=20.0,
+                           answers=["inform_audience"])
+    assert not model.says_more_than("inform_audience", "kjæresten min")
+    # A function word ("hans") is no more; a word other intents use ("sporer") is.
+    assert not model.says_more_than("inform_audience", "det gjelder søsteren min og hans barn")
+    assert model.says_more_than("inform_audience", "kjæresten min sporer meg")
+    assert not model.says_more_than("digital_violence", "kjæresten min sporer meg")
+    # The answer survives saving, and the ensemble then ranks the topic first.
+    diet = {"inform_audience": 0.6, "digital_violence": 0.3, "greet": 0.1}
+    for text, expected in (("kjæresten min sporer meg", "digital_violence"),
+                           ("kjæresten min", "inform_audience")):
+        message = _message(text, diet)
+        _classifier(model, 0.5).process([message])
+        assert message.get(INTENT)["name"] == expected, text

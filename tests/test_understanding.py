@@ -56,15 +56,11 @@ def test_fallback_offers_a_person_and_the_emergency_number(stack: Any) -> None:
     assert registry.load()["police_emergency"].phone_display in text
 
 
-# Issue 15 asks these to reach their topics. With the n-gram ensemble "han tar telefonen min" does,
-# and with round 7's short phrasings of control "hun kontrollerer hvem jeg møter" does; "kjæresten
-# min sporer meg" still does not (DIET and the n-grams read "kjæresten min" as the answer to "who
-# is it about?"). Strict: the day a change makes it pass, this fails and the marker must go.
-GAP = pytest.mark.xfail(strict=True, reason="issue 15: still falls back or picks inform_audience")
-
-
+# Issue 15 asks these to reach their topics. "kjæresten min sporer meg" used to be read as the
+# answer to "who is it about?" (inform_audience); an answer intent now drops out when the message
+# has a content word its examples never use (bot/ngram_intent.py).
 @pytest.mark.parametrize("text, topics", [
-    pytest.param("kjæresten min sporer meg", {"digital_violence", "stalking"}, marks=GAP),
+    ("kjæresten min sporer meg", {"digital_violence", "stalking"}),
     ("han tar telefonen min", {"digital_violence", "psychological_violence"}),
     ("hun kontrollerer hvem jeg møter", {"psychological_violence", "social_control_honour"}),
     ("han sporer telefonen min", {"digital_violence"}),
