@@ -25,10 +25,11 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from bot import ngrams
-from bot.crisis_contract import INTENT_PREFIX
+from bot.crisis_contract import INTENT_PREFIX, TRAINED_SETS
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS_DIR = ROOT / "data" / "crisis"
+SETS_DIR = ROOT / "tests" / "crisis"
 
 _PLACEHOLDER = re.compile(r"\[[a-zæøåA-ZÆØÅ_-]+\]")
 _REPEAT = re.compile(r"(\w)\1{2,}")
@@ -72,9 +73,14 @@ def corpus_files(directory: Path = CORPUS_DIR) -> list[Path]:
     return sorted(directory.glob("*.yml"))
 
 
-def corpus_fingerprint(directory: Path = CORPUS_DIR) -> str:
+def training_files() -> list[Path]:
+    """The corpus and the labelled sets trained on (`TRAINED_SETS`)."""
+    return [*corpus_files(), *(SETS_DIR / name for name in TRAINED_SETS)]
+
+
+def corpus_fingerprint() -> str:
     h = hashlib.sha256()
-    for path in corpus_files(directory):
+    for path in training_files():
         h.update(path.name.encode())
         h.update(path.read_bytes())
     return h.hexdigest()[:16]
@@ -156,9 +162,9 @@ class CrisisModel:
 def training_examples(
     intents: Iterable[tuple[str, str]], prefix: str = INTENT_PREFIX
 ) -> list[Example]:
-    """The corpus plus the NLU examples as (text, intent): a `crisis_<category>` intent labels its
-    category, every other intent is a negative."""
-    examples = read_corpus()
+    """The corpus, the sets trained on, and the NLU examples as (text, intent): a
+    `crisis_<category>` intent labels its category, every other intent is a negative."""
+    examples = [e for path in training_files() for e in read_cases(path)]
     for text, intent in intents:
         label = (intent[len(prefix):],) if intent.startswith(prefix) else ()
         examples.append(Example(text, label))

@@ -15,14 +15,16 @@ import time
 from pathlib import Path
 
 from bot import nlp
+from bot.crisis_contract import TRAINED_SETS
 
 ROOT = nlp.ROOT
 HOME = Path(os.environ.get("VONR_HOME", Path.home() / ".cache" / "vonr"))
 TRAINING_DATA = ("data/nlu", "data/stories", "data/rules")
-# The crisis classifier trains inside Rasa's graph on data/crisis/ (see bot/crisis_model.py).
+# The crisis classifier trains inside Rasa's graph on data/crisis/ and the labelled sets named in
+# TRAINED_SETS (see bot/crisis_model.py).
 INPUTS = ("config.yml", "domain", "requirements.txt", "bot/components.py", "bot/ngram_intent.py",
-          "bot/ngrams.py", "bot/crisis_contract.py",
-          "bot/crisis_model.py", "data/crisis", *TRAINING_DATA)
+          "bot/ngrams.py", "bot/crisis_contract.py", "bot/crisis_model.py", "data/crisis",
+          *(f"tests/crisis/{name}" for name in TRAINED_SETS), *TRAINING_DATA)
 
 
 def effective_config() -> Path:

@@ -21,22 +21,23 @@ from tests.conftest import say
 ROOT = Path(__file__).resolve().parent.parent
 # Development sets gated at the product's bar: every crisis found, at most 5 % false alarms.
 DEV_SETS = ("cases.yml", "cases_b.yml")
-# Sets E, F, H to N (independent authors; development sets since each was run once held out, N
-# never held out) do not all reach that bar yet (docs/crisis.md): gated just under what the layer
-# reaches today (lowest recall E 98.6 %, F 98.1 %, H 100 %, I 94.0 %, J 91.7 %, K 92.5 %, L 88.1 %,
-# M 86.8 %, N 88.5 % (acute and child only: N has few of the others); false alarms E 5.8 %,
-# F 4.3 %, H 1.7 %, I 4.9 %, J 4.7 %, K 7.1 %, L 7.1 %, M 6.6 %, N 9.7 %), so that no change makes
-# them worse.
-FLOORS = {"cases_e.yml": {"recall": 0.98, "false_alarms": 0.06, "silent": 1},
-          "cases_f.yml": {"recall": 0.98, "false_alarms": 0.05, "silent": 0},
-          "cases_h.yml": {"recall": 0.98, "false_alarms": 0.03, "silent": 0},
-          "cases_i.yml": {"recall": 0.935, "false_alarms": 0.05, "silent": 1},
-          "cases_j.yml": {"recall": 0.91, "false_alarms": 0.05, "silent": 1},
-          "cases_k.yml": {"recall": 0.92, "false_alarms": 0.075, "silent": 2},
-          "cases_l.yml": {"recall": 0.875, "false_alarms": 0.075, "silent": 7},
-          "cases_m.yml": {"recall": 0.865, "false_alarms": 0.07, "silent": 3},
-          "cases_n.yml": {"recall": 0.88, "false_alarms": 0.10, "silent": 10,
-                          "categories": ("acute", "child")}}
+# Sets by independent authors, each a development set since it was run once held out (N never held
+# out), gated just under what the layer reaches today so that no change makes them worse. E and H to
+# N train the classifier since 2026-12-05 (TRAINED_SETS): on them these gates check memory (lowest
+# recall E 100 %, H 100 %, I 98.8 %, J 100 %, K 99.1 %, L 98.1 %, M 99.4 %, N 99.7 %). F and O are
+# never trained on and still measure reach (F 98.1 %, O 86.5 %; docs/crisis.md). False alarms: E
+# 4.7 %, F 3.7 %, H 0.7 %, I 2.6 %, J 0.9 %, K 5.2 %, L 5.0 %, M 5.1 %, N 6.5 %, O 6.1 %.
+FLOORS = {"cases_e.yml": {"recall": 0.98, "false_alarms": 0.05, "silent": 0},
+          "cases_f.yml": {"recall": 0.98, "false_alarms": 0.045, "silent": 0},
+          "cases_h.yml": {"recall": 0.98, "false_alarms": 0.015, "silent": 0},
+          "cases_i.yml": {"recall": 0.98, "false_alarms": 0.03, "silent": 1},
+          "cases_j.yml": {"recall": 0.98, "false_alarms": 0.015, "silent": 0},
+          "cases_k.yml": {"recall": 0.98, "false_alarms": 0.055, "silent": 0},
+          "cases_l.yml": {"recall": 0.975, "false_alarms": 0.055, "silent": 1},
+          "cases_m.yml": {"recall": 0.98, "false_alarms": 0.055, "silent": 0},
+          "cases_n.yml": {"recall": 0.98, "false_alarms": 0.07, "silent": 0,
+                          "categories": ("acute", "child")},
+          "cases_o.yml": {"recall": 0.86, "false_alarms": 0.065, "silent": 7}}
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")

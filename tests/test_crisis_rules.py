@@ -658,3 +658,33 @@ def test_a_thing_that_kills_me_is_a_figure_of_speech(text: str) -> None:
 ])
 def test_a_person_who_kills_me_is_no_figure_of_speech(text: str) -> None:
     assert detect(text).categories != ()
+
+
+@pytest.mark.parametrize("text", [
+    "how can i get out, my boss has our passports and locks the door",
+    "how do we escape, the man keeps our papers and we work for no pay",
+])
+def test_how_do_i_escape_is_a_plea_not_a_general_question(text: str) -> None:
+    assert detect(text).categories == ("trafficking",)
+
+
+@pytest.mark.parametrize("text", [
+    "how do i get a restraining order",
+    "how can i get out of my phone contract",
+])
+def test_how_do_i_about_a_calm_topic_stays_calm(text: str) -> None:
+    assert detect(text).categories == ()
+
+
+@pytest.mark.parametrize("text", [
+    "sitter med pillene foran meg og har skrevet et brev til mamma",
+    "the razor is next to me and i am done",
+])
+def test_the_means_laid_out_at_hand_is_a_method_under_way(text: str) -> None:
+    # With suicide found (by either layer), acute danger joins.
+    assert ("acute", ("suicide",)) in detect(text).implied
+
+
+def test_the_means_laid_out_alone_raises_nothing() -> None:
+    found = detect("pillene ligger fremme på kjøkkenbenken, husk å ta dem etter maten")
+    assert found.categories == ()
