@@ -154,9 +154,14 @@ def texts(replies: list[dict[str, Any]]) -> str:
     ],
 )
 def test_no_child_reply_for_adults(stack: Any, message: str) -> None:
+    # Neither the child's nor the suicide crisis reply, nor their line in another crisis reply or
+    # the maybe tier. (A topic answer may still name Alarmtelefonen for readers under 18.)
     text = texts(say(stack, uuid.uuid4().hex, message))
-    assert REG["alarmtelefonen"].phone_display not in text, text
-    assert REG["mental_helse"].phone_display not in text, text
+    render = registry.load().render
+    for category in ("child", "suicide"):
+        assert render(blocks()["crisis_line"][category]) not in text, text
+        for variant in content.responses()[RESPONSE_PREFIX + category]:
+            assert render(variant["text"]).split(". ")[0] not in text, text
 
 
 @pytest.mark.parametrize(
@@ -238,10 +243,13 @@ def test_calm_question_gets_no_safety_line(stack: Any) -> None:
 
 def test_a_question_the_rules_set_aside_still_gets_the_safety_line(stack: Any) -> None:
     # Asked as a question, so no crisis reply; but the rules matched, so never silence.
-    first = say(stack, uuid.uuid4().hex, "hvor finner man pulsåra på håndleddet?")[0]["text"]
+    first = say(stack, uuid.uuid4().hex, "hvor mye blod kan man miste før man besvimer?")[0]["text"]
     assert MAYBE_ASK in first.split("\n\n")[0], first
-    assert first_number(first) in {REG[r].phone for r in ("ambulance", "mental_helse",
-                                                           "police_emergency")}, first
+    assert first_number(first) == REG["police_emergency"].phone, first
+    # Where the artery lies is asked as a question too, but other authors label such questions
+    # suicide, and the classifier trained on their sets is sure: the suicide reply, 113 first.
+    first = say(stack, uuid.uuid4().hex, "hvor finner man pulsåra på håndleddet?")[0]["text"]
+    assert first_number(first) == REG["ambulance"].phone, first
 
 
 def test_every_crisis_reply_names_vo_linjen() -> None:
