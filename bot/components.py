@@ -62,6 +62,11 @@ class CrisisDetector(GraphComponent, IntentClassifier):
             # the classifier found needs `info_high` (calibrated on the held-out NLU set).
             "info_confident": 0.6,
             "info_high": 0.8,
+            # Answers to the bot's own question ("det er for meg selv" to "who is it about?"):
+            # when the NLU is this sure (`info_confident`) of one, the classifier alone raises
+            # only the maybe tier. Their words are a closed class the crisis corpus uses in
+            # other senses ("spør for meg selv" after a question about pills).
+            "answers": [],
             # As FallbackClassifier's: a demoted crisis intent's successor needs this much.
             "fallback_threshold": 0.45,
             "c": 4.0,
@@ -93,6 +98,7 @@ class CrisisDetector(GraphComponent, IntentClassifier):
         self.min_words = int(self.config["min_words"])
         self.info_confident = float(self.config["info_confident"])
         self.info_high = {c: max(v, float(self.config["info_high"])) for c, v in self.high.items()}
+        self.answers = frozenset(self.config["answers"])
         self._storage = model_storage
         self._resource = resource
         self.model = model
@@ -151,11 +157,14 @@ class CrisisDetector(GraphComponent, IntentClassifier):
         scores = self._scores(text)
         ranking = message.get(INTENT_RANKING_KEY) or []
         top_name = (message.get(INTENT) or {}).get(INTENT_NAME_KEY) or ""
-        calm_question = self._best_other(ranking) >= self.info_confident
+        other, confidence = self._best_other(ranking)
+        calm_question = confidence >= self.info_confident
         high = self.info_high if calm_question else self.high
         if calm_question:  # a set-aside hit in a question DIET knows ("hva er menneskehandel?")
             found = dataclasses.replace(found, framed=())
-        verdict = crisis_verdict.decide(found, scores, high, self.maybe, self.confirm, self.sure)
+        answer = calm_question and other in self.answers
+        verdict = crisis_verdict.decide(found, scores, high, self.maybe, self.confirm, self.sure,
+                                        may_raise=not answer)
         maybe = list(verdict.maybe)
 
         if not verdict.categories:
@@ -204,11 +213,14 @@ class CrisisDetector(GraphComponent, IntentClassifier):
         message.set(INTENT_RANKING_KEY, [top, *rest], add_to_output=True)
 
     @staticmethod
-    def _best_other(ranking: list[dict[str, Any]]) -> float:
-        """DIET's confidence in its best intent that is neither a crisis nor the fallback."""
-        return max((float(r.get("confidence", 0.0)) for r in ranking
-                    if not (r.get(INTENT_NAME_KEY) or "").startswith(INTENT_PREFIX)
-                    and r.get(INTENT_NAME_KEY) != FALLBACK_INTENT), default=0.0)
+    def _best_other(ranking: list[dict[str, Any]]) -> tuple[str, float]:
+        """DIET's best intent that is neither a crisis nor the fallback, and its confidence."""
+        others = [(float(r.get("confidence", 0.0)), str(r.get(INTENT_NAME_KEY) or ""))
+                  for r in ranking
+                  if not (r.get(INTENT_NAME_KEY) or "").startswith(INTENT_PREFIX)
+                  and r.get(INTENT_NAME_KEY) != FALLBACK_INTENT]
+        confidence, name = max(others, default=(0.0, ""))
+        return name, confidence
 
     def _question(self, ranking: list[dict[str, Any]]) -> str | None:
         """The info intent DIET is confident about besides any crisis intent."""

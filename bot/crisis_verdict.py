@@ -28,6 +28,7 @@ def decide(
     maybe: float,
     confirm: float = 0.0,
     sure: float = 1.01,
+    may_raise: bool = True,
 ) -> Verdict:
     """Join the rule layer's finding with the classifier's scores.
 
@@ -46,7 +47,9 @@ def decide(
     the room, a method under way) joins when an implying category was found by either layer;
     one they only suggest (`found.leaning`: a child named in a crisis message) joins when the
     classifier's own score for it reaches `maybe` too. Such a category adds one line to a crisis
-    reply that is given anyway, so the bar is lower than for raising a crisis.
+    reply that is given anyway, so the bar is lower than for raising a crisis. With `may_raise`
+    off (the message answers the bot's own question: "det er for meg selv"), a category only the
+    classifier found goes to the maybe tier at most.
     """
     categories: list[str] = []
     unsure: list[str] = []
@@ -66,7 +69,7 @@ def decide(
             continue
         score = scores.get(category, 0.0)
         doubted = category in found.calm or found.unreal  # context or framing argues against it
-        if score >= high.get(category, 1.0) and (not doubted or score >= sure):
+        if may_raise and score >= high.get(category, 1.0) and (not doubted or score >= sure):
             categories.append(category)
         elif category in found.framed:
             unsure.append(category)

@@ -109,6 +109,14 @@ def test_context_turns_a_classifier_claim_into_the_maybe_tier() -> None:
     assert verdict.categories == () and verdict.maybe == ("child",)
 
 
+def test_an_answer_to_the_bots_question_lets_the_classifier_raise_only_the_maybe_tier() -> None:
+    verdict = decide(found(), {"suicide": 0.99}, HIGH, 0.3, sure=0.8, may_raise=False)
+    assert verdict.categories == () and verdict.maybe == ("suicide",)
+    # What the rules found still stands.
+    verdict = decide(found("acute"), {"acute": 0.9, "suicide": 0.99}, HIGH, 0.3, may_raise=False)
+    assert verdict.categories == ("acute",) and verdict.maybe == ("suicide",)
+
+
 def test_unsure_scores_give_the_maybe_tier() -> None:
     verdict = decide(found(), {"acute": 0.4, "suicide": 0.1}, HIGH, 0.3)
     assert verdict.categories == () and verdict.maybe == ("acute",)

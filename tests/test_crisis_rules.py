@@ -604,6 +604,9 @@ def test_set_l_kinds_are_found(text: str, category: str) -> None:
     ("hvorfor er det så vanskelig å dø", "suicide"),
     ("jentene i leiligheten over går aldri ut alene", "trafficking"),
     ("får bare gå ut sammen med vertsfamilien", "trafficking"),
+    ("har ingen pass og ingen penger, hvordan kommer jeg meg ut herfra", "acute"),
+    ("hvordan eg kome meg vekk herfrå", "acute"),
+    ("how do i get out of here, they watch the door", "acute"),
 ])
 def test_set_l_broad_kinds_need_the_classifier(text: str, category: str) -> None:
     # Each has an everyday reading too: found, but weak (the classifier confirms, or the maybe
@@ -620,6 +623,7 @@ def test_set_l_broad_kinds_need_the_classifier(text: str, category: str) -> None
     "jeg tar piller mot migrene hver dag",
     "mange tablett er det i en eske paracet?",
     "hvem kan fortelle meg om femåringen kan begynne på skolen?",
+    "hvordan kommer man seg til flyplassen herfra uten bil?",
 ])
 def test_set_l_kinds_leave_calm(text: str) -> None:
     assert detect(text).categories == ()
