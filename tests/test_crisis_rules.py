@@ -692,3 +692,19 @@ def test_the_means_laid_out_at_hand_is_a_method_under_way(text: str) -> None:
 def test_the_means_laid_out_alone_raises_nothing() -> None:
     found = detect("pillene ligger fremme på kjøkkenbenken, husk å ta dem etter maten")
     assert found.categories == ()
+
+
+@pytest.mark.parametrize("text", [
+    "storesøster slår meg alltid i yatzy, er det juks",
+    "bestefar slo oss i bordtennis i hele sommer",
+])
+def test_beating_someone_at_a_game_is_a_figure_of_speech(text: str) -> None:
+    assert detect(text).categories == ()
+
+
+def test_a_game_named_as_the_occasion_of_real_blows_still_counts() -> None:
+    assert "child" in detect("pappa slår meg i hodet når jeg taper i fifa, jeg er 11").categories
+
+
+def test_hide_and_seek_is_play() -> None:
+    assert detect("vi leker gjemsel og jeg gjemmer meg under senga").unreal
