@@ -11,7 +11,9 @@ siden nå, kan jeg anmelde?" stays history. A young writer about their own situa
 at pappa kaster ting på meg? e 15") keeps `child` despite the question form. Figures of speech
 ("jobben tar livet av meg haha") are cut out first. A habitual description ("når
 han blir sint") suppresses only a category's `descriptive` patterns (plain violence, not threats to
-kill, weapons or strangling). ``Crisis.calm`` lists the categories the context argues against, so
+kill, weapons or strangling). Strangling (a category's `dated` patterns) also yields to a
+recent date ("i går", "forrige helg") with nothing present, no threat of again and no young
+writer: the maybe tier asks then. ``Crisis.calm`` lists the categories the context argues against, so
 the classifier does not raise them on its own; ``Crisis.unreal`` marks jokes, dreams, films, games,
 sport and school work, and ``Crisis.weak`` the categories found only by a broad word ("kniven",
 "orker ikke mer"): for both the classifier must agree. ``Crisis.framed`` keeps what the context
@@ -138,6 +140,7 @@ class _Reading:
     suppressed: bool  # past or a general question, and nothing present
     habitual: bool  # a habitual description ("når han blir sint"), nothing present
     young_self: bool  # a young writer asking about their own situation
+    dated: bool  # a date sets it in the past ("i går", "for en uke siden"), nothing present
 
 
 def _cut(patterns: Patterns, text: str) -> tuple[str, bool]:
@@ -170,10 +173,11 @@ def _read(m: _Message) -> _Reading:
     without_neg = ctx.negation.sub(" ", norm)
     # "nå er jeg 34", "nå bor jeg alene": a "nå" that contrasts with the past is no present cue.
     present_text = ctx.calm_now.sub(" ", without_neg)
+    past_hit = ctx.past.search(norm)
+    date = past_hit or ctx.recent_past.search(norm)
     strong = ctx.present.search(present_text) or any(
         c.urgent.search(without_neg) for c in _LEX.categories.values())
     ongoing = ctx.ongoing.search(without_neg)
-    past_hit = ctx.past.search(norm)
     question = ctx.question.search(norm)
     if not ongoing and past_hit:
         ongoing = _weak_cue_in_danger_clause(ctx.ongoing_weak, without_neg)
@@ -197,12 +201,16 @@ def _read(m: _Message) -> _Reading:
         and _cue_hit(_LEX.cues["me_object"], present_text, frozenset())
     )
     habitual = not present and ctx.habitual.search(norm)
-    return _Reading(present_text, present, suppressed, habitual, young_self)
+    # A young writer keeps the danger: a child strangled yesterday is still at risk at home.
+    dated = (bool(date) and not present and not ctx.again.search(norm)
+             and not _cue_hit(_LEX.cues["young"], present_text, m.lemma_set))
+    return _Reading(present_text, present, suppressed, habitual, young_self, dated)
 
 
 def _hit(cat: Category, m: _Message, r: _Reading) -> bool:
     return (
         cat.text.search(m.norm)
+        or (not r.dated and cat.dated.search(m.norm))
         or (not r.habitual and cat.descriptive.search(m.norm))
         or cat.lemma.search(m.lemma_str)
         or any(all(_cue_hit(_LEX.cues[c], r.present_text, m.lemma_set) for c in combo)
@@ -226,6 +234,9 @@ def _match(m: _Message, r: _Reading) -> tuple[list[str], list[str], list[str], I
             found.append(name)
             continue
         strong = _hit(cat, m, r)
+        if not strong and r.dated and cat.dated.search(m.norm):  # "rundt halsen i går"
+            framed.append(name)  # (also when a broad word matched: "kvelertak")
+            continue
         if not strong and not (cat.weak.search(m.norm) or cat.weak_lemma.search(m.lemma_str)):
             continue
         if r.suppressed and not (r.young_self and name == "child"):
@@ -288,6 +299,8 @@ def detect(text: str, lemmas: Sequence[str] | None = None) -> Crisis:
     reading = _read(message)
     found, weak, framed, cued, leaning = _match(message, reading)
     negated, calm = _calm(found, message, reading)
+    if reading.dated:  # what a date set aside, the classifier alone does not raise either
+        calm = tuple(c for c in CATEGORIES if c in calm or c in framed)
     ctx = _LEX.context
     unreal = ctx.unreal.search(message.norm) and not ctx.real_harm.search(message.norm)
     # Set aside and over ("er 40 nå", "jeg er trygg nå"), or unreal (school work, a film): no

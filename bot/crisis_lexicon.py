@@ -83,11 +83,12 @@ class Implied:
 
 @dataclass(frozen=True)
 class Category:
-    """One category's patterns: `urgent` holds whatever the context says; `text`, `descriptive`
-    (text), `lemma` (lemmas) and `combos` (all cues of one combo) only without a suppressing
-    context."""
+    """One category's patterns: `urgent` holds whatever the context says; `text`, `dated` (text,
+    but also a recent date sets it aside), `descriptive` (text), `lemma` (lemmas) and `combos`
+    (all cues of one combo) only without a suppressing context."""
 
     urgent: Patterns = NONE
+    dated: Patterns = NONE
     text: Patterns = NONE
     lemma: Patterns = NONE
     descriptive: Patterns = NONE  # like `text`, but a habitual description suppresses it
@@ -109,6 +110,8 @@ class Context:
     present: Patterns
     negation: Patterns  # also swallows a "nå" next to it
     present_now: Patterns = NONE
+    recent_past: Patterns = NONE  # yesterday, last week: sets aside only a category's `dated`
+    again: Patterns = NONE  # "neste gang": a threat that keeps a dated hit present
     ongoing: Patterns = NONE
     ongoing_weak: Patterns = NONE
     clause_danger: Patterns = NONE
@@ -194,8 +197,8 @@ def _category(
         raise ValueError(f"{name}: unknown cues {sorted(unknown)}")
     if {c for i in implied for c in i.categories} - set(CATEGORIES):
         raise ValueError(f"{name}: unknown implied_by categories")
-    patterns = {key: _compile(spec.get(key), macros)
-                for key in ("urgent", "text", "lemma", "descriptive", "weak", "weak_lemma")}
+    keys = ("urgent", "dated", "text", "lemma", "descriptive", "weak", "weak_lemma")
+    patterns = {key: _compile(spec.get(key), macros) for key in keys}
     return Category(combos=combos, implied=implied, **patterns)
 
 

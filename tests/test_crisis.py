@@ -263,6 +263,18 @@ def test_a_question_the_rules_set_aside_still_gets_the_safety_line(stack: Any) -
     assert first_number(first) == REG["ambulance"].phone, first
 
 
+def test_strangling_dated_in_the_past_gets_the_answer_and_tonight_gets_112(stack: Any) -> None:
+    # Last Friday, asked whether it is dangerous: the answer about strangling (legevakt also
+    # without marks, 112 if in danger now), not the acute crisis reply as if it were happening.
+    first = say(stack, uuid.uuid4().hex, "samboeren holdt meg rundt halsen forrige fredag, "
+                "kan det være farlig i ettertid?")[0]["text"]
+    assert first_number(first) == REG["legevakt"].phone, first
+    assert REG["police_emergency"].phone in first, first
+    first = say(stack, uuid.uuid4().hex, "kjæresten tok kvelertak på meg i kveld, er det farlig?"
+                )[0]["text"]
+    assert first_number(first) == REG["police_emergency"].phone, first
+
+
 def test_saying_who_it_is_about_is_no_crisis(stack: Any) -> None:
     # "Det er for meg selv" answers the bot's own question; the crisis corpus writes "spør for meg
     # selv" after questions about pills, so the classifier alone is sure of suicide. An answer

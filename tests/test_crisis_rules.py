@@ -708,3 +708,35 @@ def test_a_game_named_as_the_occasion_of_real_blows_still_counts() -> None:
 
 def test_hide_and_seek_is_play() -> None:
     assert detect("vi leker gjemsel og jeg gjemmer meg under senga").unreal
+
+
+@pytest.mark.parametrize("text", [
+    "samboeren holdt meg rundt halsen forrige fredag, kan det være farlig i ettertid?",
+    "ho kvelte meg nesten for tre dagar sidan, må eg til legen",
+    "my boyfriend choked me last weekend, should i see a doctor?",
+])
+def test_strangling_dated_in_the_past_is_set_aside_for_the_maybe_tier(text: str) -> None:
+    found = detect(text)
+    assert "acute" not in found.categories
+    assert "acute" in found.framed and "acute" in found.calm  # the safety line asks, no crisis
+
+
+@pytest.mark.parametrize("text", [
+    "han holdt meg rundt halsen",  # no date: as it was
+    "ho kvelte meg i kveld",  # tonight is now
+    "han tok strupetak på meg i går og sa at neste gang slutter han ikke",  # a threat of again
+    "han tok kvelertak i går og nå får jeg ikke puste",  # breathing now
+])
+def test_strangling_without_a_date_or_with_danger_now_is_acute(text: str) -> None:
+    assert "acute" in detect(text).categories
+
+
+def test_a_child_strangled_yesterday_is_still_a_child_at_risk() -> None:
+    assert "child" in detect("stefaren min tok meg i kvelertak i går, jeg er 13").categories
+
+
+def test_a_partner_forcing_sex_is_not_trafficking() -> None:
+    partner = detect("my girlfriend forces me to have sex when she is drunk")
+    assert "trafficking" not in partner.categories
+    customers = detect("they force me to have sex with customers every night")
+    assert "trafficking" in customers.categories
