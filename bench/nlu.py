@@ -4,7 +4,7 @@ fallbacks, and the most common confusions, per labelled set.
 
     python -m bench.nlu [--model PATH] [--set FILE ...]
 
-Without --set it runs tests/nlu/heldout.yml (the gate) and the development sets. How a message
+Without --set it runs the gates (tests/nlu/heldout*.yml) and the development sets. How a message
 counts is in bot/nlu_eval.py.
 """
 
@@ -18,7 +18,7 @@ from bench.common import quiet_rasa
 from bot.nlu_eval import NluResult, evaluate
 
 ROOT = Path(__file__).resolve().parent.parent
-SETS = ("heldout.yml", "heldout_c.yml", "dev_b.yml", "dev.yml")
+SETS = ("heldout.yml", "heldout_c.yml", "heldout_d.yml", "dev_b.yml", "dev.yml")
 
 
 def report(name: str, r: NluResult, misses: bool) -> None:

@@ -160,7 +160,9 @@ class CrisisDetector(GraphComponent, IntentClassifier):
         other, confidence = self._best_other(ranking)
         calm_question = confidence >= self.info_confident
         high = self.info_high if calm_question else self.high
-        if calm_question:  # a set-aside hit in a question DIET knows ("hva er menneskehandel?")
+        # A set-aside hit in a question DIET knows ("hva er menneskehandel?"), unless the message
+        # reports a recent event.
+        if calm_question and not found.recent:
             found = dataclasses.replace(found, framed=())
         answer = calm_question and other in self.answers
         verdict = crisis_verdict.decide(found, scores, high, self.maybe, self.confirm, self.sure,

@@ -9,17 +9,17 @@ present-tense violence ("han slår meg") lifts the past suppression. Weak presen
 "fortsatt") lift a past or question only inside a clause that itself names danger: "det er 10 år
 siden nå, kan jeg anmelde?" stays history. A young writer about their own situation ("e det normalt
 at pappa kaster ting på meg? e 15") keeps `child` despite the question form. Figures of speech
-("jobben tar livet av meg haha") are cut out first. A habitual description ("når
-han blir sint") suppresses only a category's `descriptive` patterns (plain violence, not threats to
-kill, weapons or strangling). Strangling (a category's `dated` patterns) also yields to a
-recent date ("i går", "forrige helg") with nothing present, no threat of again and no young
-writer: the maybe tier asks then. ``Crisis.calm`` lists the categories the context argues against, so
-the classifier does not raise them on its own; ``Crisis.unreal`` marks jokes, dreams, films, games,
-sport and school work, and ``Crisis.weak`` the categories found only by a broad word ("kniven",
-"orker ikke mer"): for both the classifier must agree. ``Crisis.framed`` keeps what the context
-set aside (the maybe tier speaks for it) and ``Crisis.implied`` a cue ("jeg og barn inne") whose
-implying danger only the classifier may find (bot/crisis_verdict.py). All words and patterns
-live in ``data/lexicon/crisis.yml`` (compiled once at import into typed objects by
+("jobben tar livet av meg haha") are cut out first. A habitual description ("når han blir sint")
+suppresses only a category's `descriptive` patterns (plain violence, not threats to kill, weapons
+or strangling). Strangling (a category's `dated` patterns) also yields to a recent date ("i går",
+"forrige helg") with nothing present, no threat of again and no young writer: the maybe tier asks
+then. ``Crisis.calm`` lists the categories the context argues against, so the classifier does not
+raise them on its own; ``Crisis.unreal`` marks jokes, dreams, films, games, sport and school work,
+and ``Crisis.weak`` the categories found only by a broad word ("kniven", "orker ikke mer"): for
+both the classifier must agree. ``Crisis.framed`` keeps what the context set aside (the maybe tier
+speaks for it) and ``Crisis.implied`` a cue ("jeg og barn inne") whose implying danger only the
+classifier may find (bot/crisis_verdict.py). All words and patterns live in
+``data/lexicon/crisis.yml`` (compiled once at import into typed objects by
 ``bot/crisis_lexicon.py``); this module only interprets them, in four steps: read basic Norwegian
 as standard forms and cut denials and figures of speech (`_message`), read the context (`_read`),
 match the categories (`_match`, with ``Crisis.leaning`` for a category a cue only suggests), and
@@ -68,6 +68,9 @@ class Crisis:
     # one of the implying categories raised only when the classifier's own score for it is at
     # least `maybe` ("en liten gutt" in a message about acute danger).
     leaning: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # A recent date ("i går", "forrige helg"): the message reports an event, so even a question
+    # about it is no definition question ("er det normalt at ...? skjedde igjen i går").
+    recent: bool = False
 
 
 _LEX = load()
@@ -309,4 +312,5 @@ def detect(text: str, lemmas: Sequence[str] | None = None) -> Crisis:
             or ctx.calm_now.search(message.norm)):
         framed = []
     return Crisis(tuple(found), negated, _language(message.words), calm, unreal, tuple(weak),
-                  tuple(framed), tuple(cued), tuple(leaning))
+                  tuple(framed), tuple(cued), tuple(leaning),
+                  bool(ctx.recent_past.search(message.norm)))

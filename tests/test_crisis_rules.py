@@ -740,3 +740,19 @@ def test_a_partner_forcing_sex_is_not_trafficking() -> None:
     assert "trafficking" not in partner.categories
     customers = detect("they force me to have sex with customers every night")
     assert "trafficking" in customers.categories
+
+
+def test_a_question_that_reports_a_recent_event_is_marked_recent() -> None:
+    # (bot/components.py keeps the maybe tier for it even when the NLU knows the question.)
+    assert detect("er det vanlig at søsteren ens lugger til man gråter? skjedde igjen i går").recent
+    assert not detect("hva er kvelertak og hvorfor er det farlig?").recent
+
+
+@pytest.mark.parametrize("text", ["eleven min (14) sier at faren slår henne nå",
+                                  "hun (9) er innelåst av stefaren"])
+def test_an_age_in_brackets_names_a_child(text: str) -> None:
+    assert "child" in detect(text).categories
+
+
+def test_an_adult_age_in_brackets_names_no_child() -> None:
+    assert "child" not in detect("kjæresten min (19) slår meg nå").categories

@@ -96,10 +96,14 @@ def test_unsure_between_two_topics_asks_which_one(stack: Any) -> None:
 # by two separate authors (third session; first run 0.933 / 0.951 / 0.954). heldout_c.yml: 606
 # messages by two further separate authors, run once on 2026-12-04 (0.917 / 0.944 / 0.959). Neither
 # was trained on or used for error analysis. Issue 15 asks 0.95. After NLU round 8 (fifth session):
-# heldout 0.947 / 0.964 / 0.966, heldout_c 0.922 / 0.948 / 0.969.
+# heldout 0.947 / 0.964 / 0.966, heldout_c 0.922 / 0.948 / 0.969. heldout_d.yml: 605 messages by two
+# further separate authors, run once on 2026-12-06 (0.926 / 0.948 / 0.970; of its misses, 24 are
+# crisis replies to calm messages, most of which also carry the answer). With the ninth session's
+# dated-strangling rule: heldout 0.945 / 0.963 / 0.969, heldout_c 0.931 / 0.955 / 0.967.
 HELDOUT_FLOORS = {
     "heldout.yml": {"accuracy": 0.94, "macro_f1": 0.96, "answered": 0.96},
-    "heldout_c.yml": {"accuracy": 0.915, "macro_f1": 0.945, "answered": 0.965},
+    "heldout_c.yml": {"accuracy": 0.925, "macro_f1": 0.95, "answered": 0.965},
+    "heldout_d.yml": {"accuracy": 0.92, "macro_f1": 0.945, "answered": 0.965},
 }
 
 
