@@ -144,6 +144,7 @@ class _Reading:
     habitual: bool  # a habitual description ("når han blir sint"), nothing present
     young_self: bool  # a young writer asking about their own situation
     dated: bool  # a date sets it in the past ("i går", "for en uke siden"), nothing present
+    recent: bool  # a recent date ("i går", "forrige helg"), whatever else is there
 
 
 def _cut(patterns: Patterns, text: str) -> tuple[str, bool]:
@@ -177,7 +178,8 @@ def _read(m: _Message) -> _Reading:
     # "nå er jeg 34", "nå bor jeg alene": a "nå" that contrasts with the past is no present cue.
     present_text = ctx.calm_now.sub(" ", without_neg)
     past_hit = ctx.past.search(norm)
-    date = past_hit or ctx.recent_past.search(norm)
+    recent = bool(ctx.recent_past.search(norm))
+    date = past_hit or recent
     strong = ctx.present.search(present_text) or any(
         c.urgent.search(without_neg) for c in _LEX.categories.values())
     ongoing = ctx.ongoing.search(without_neg)
@@ -207,7 +209,7 @@ def _read(m: _Message) -> _Reading:
     # A young writer keeps the danger: a child strangled yesterday is still at risk at home.
     dated = (bool(date) and not present and not ctx.again.search(norm)
              and not _cue_hit(_LEX.cues["young"], present_text, m.lemma_set))
-    return _Reading(present_text, present, suppressed, habitual, young_self, dated)
+    return _Reading(present_text, present, suppressed, habitual, young_self, dated, recent)
 
 
 def _hit(cat: Category, m: _Message, r: _Reading) -> bool:
@@ -312,5 +314,4 @@ def detect(text: str, lemmas: Sequence[str] | None = None) -> Crisis:
             or ctx.calm_now.search(message.norm)):
         framed = []
     return Crisis(tuple(found), negated, _language(message.words), calm, unreal, tuple(weak),
-                  tuple(framed), tuple(cued), tuple(leaning),
-                  bool(ctx.recent_past.search(message.norm)))
+                  tuple(framed), tuple(cued), tuple(leaning), reading.recent)
