@@ -183,7 +183,10 @@ def _read(m: _Message) -> _Reading:
     strong = ctx.present.search(present_text) or any(
         c.urgent.search(without_neg) for c in _LEX.categories.values())
     ongoing = ctx.ongoing.search(without_neg)
-    question = ctx.question.search(norm)
+    # How witnessed violence affects a child ("barna hører når han slår, hva gjør det med dem?")
+    # is a question about the harm, not a report of danger now.
+    question = ctx.question.search(norm) or (ctx.impact.search(norm)
+                                             and ctx.witnessed.search(norm))
     if not ongoing and past_hit:
         ongoing = _weak_cue_in_danger_clause(ctx.ongoing_weak, without_neg)
     past = not ongoing and past_hit

@@ -112,6 +112,8 @@ class Context:
     present_now: Patterns = NONE
     recent_past: Patterns = NONE  # yesterday, last week: sets aside only a category's `dated`
     again: Patterns = NONE  # "neste gang": a threat that keeps a dated hit present
+    impact: Patterns = NONE  # "hva gjør det med dem?": how it affects someone ...
+    witnessed: Patterns = NONE  # ... who saw or heard it: with `impact`, a question
     ongoing: Patterns = NONE
     ongoing_weak: Patterns = NONE
     clause_danger: Patterns = NONE

@@ -756,3 +756,95 @@ def test_an_age_in_brackets_names_a_child(text: str) -> None:
 
 def test_an_adult_age_in_brackets_names_no_child() -> None:
     assert "child" not in detect("kjæresten min (19) slår meg nå").categories
+
+
+@pytest.mark.parametrize("text", [
+    "Venninna mi sendte 'hjelp han er her' for ti minutter siden og svarer ikke nå",
+    "søstera mi skrev at han slår henne og hun svarer ikke lenger på telefonen",
+])
+def test_someone_not_answering_is_no_negated_danger(text: str) -> None:
+    # "svarer ikke nå" is the danger itself, not "ikke (i fare) nå".
+    assert not detect(text).negated
+
+
+def test_danger_that_is_over_now_is_still_negated() -> None:
+    assert detect("han truer med å drepe meg, men ikke nå lenger").negated
+
+
+@pytest.mark.parametrize("text", [
+    "eksen følger etter meg overalt etter at vi gikk fra hverandre",
+    "eksen følger etter meg hjem fra skolen typ",
+])
+def test_stalking_described_as_a_pattern_is_not_danger_now(text: str) -> None:
+    assert "acute" not in detect(text).categories
+
+
+@pytest.mark.parametrize("text", ["han følger etter meg",
+                                  "han følger etter meg hjem fra skolen nå"])
+def test_being_followed_now_is_acute(text: str) -> None:
+    assert "acute" in detect(text).categories
+
+
+@pytest.mark.parametrize("text", [
+    "eg får ikkje gå ut utan å seie kor eg skal",
+    "Venninna mi får ikke gå ut uten at fetteren følger henne. Hva kalles dette?",
+])
+def test_not_allowed_out_alone_is_control_not_being_locked_in(text: str) -> None:
+    assert "acute" not in detect(text).categories
+
+
+def test_locked_in_still_is_acute() -> None:
+    assert "acute" in detect("jeg får ikke gå ut, han har tatt nøkkelen").categories
+
+
+@pytest.mark.parametrize("text", [
+    "ka kan skje i kroppen etter et kvelertak",
+    "who helps victims of human trafficking in Norway?",
+])
+def test_general_questions_in_dialect_and_english_are_set_aside(text: str) -> None:
+    found = detect(text)
+    assert not found.categories and found.framed  # the maybe tier at most
+
+
+@pytest.mark.parametrize("text", [
+    "barna mine hører når vi krangler og han slår, hva gjør det med dem?",
+    "Mitt barnebarn har sett sin far slå moren. Hvordan kan dette påvirke en liten gutt?",
+    "I barnehagen har vi en gutt som leker at pappa slår mamma. Hvordan bør vi forstå det?",
+])
+def test_how_witnessed_violence_affects_a_child_is_a_question(text: str) -> None:
+    found = detect(text)
+    assert "child" not in found.categories and "child" in found.framed
+
+
+@pytest.mark.parametrize("text", [
+    "han slår barna, hva gjør det med dem?",  # harm to the child itself, not witnessed
+    "jeg er 12 og ser pappa slå mamma, blir jeg skada av det?",  # a young writer
+    "pappa slår mamma nå og jeg ser alt, hva gjør det med meg",  # now
+])
+def test_a_child_hurt_or_writing_or_danger_now_stays_a_child_at_risk(text: str) -> None:
+    assert "child" in detect(text).categories
+
+
+def test_now_on_what_the_writer_does_not_want_to_do_is_no_present_cue() -> None:
+    # (spaCy's lemmas: "skadene" is "skade", which with "nå" made a [violence, now] cue pair)
+    lemmas = ["bør", "jeg", "ta", "bilde", "av", "skade", "selv", "om", "jeg", "ikke", "vil",
+              "anmelde", "nå"]
+    text = "Bør jeg ta bilder av skadene selv om jeg ikke vil anmelde nå?"
+    assert not detect(text, lemmas).categories
+
+
+@pytest.mark.parametrize("text", [
+    "foreldremøtet i kveld tar livet av meg lol",  # a time phrase between the thing and the verb
+    "fikk kvelertak på bjj-trening og tappa ut, det er sånn det skal være ikke sant?",
+])
+def test_figures_of_speech_and_grappling_sport_raise_no_crisis_alone(text: str) -> None:
+    found = detect(text)
+    assert not found.categories or found.unreal  # unreal: only the classifier's high score raises
+
+
+@pytest.mark.parametrize("text", [
+    "Han held mæ fast i strupen før han gjekk ut. E får dårleg luft enno og det piper",
+    "har kutta meg på armen igjen etter krangelen. det slutte ikkje å blø",
+])
+def test_breathing_trouble_or_bleeding_that_will_not_stop_is_acute(text: str) -> None:
+    assert "acute" in detect(text).categories

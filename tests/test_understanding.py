@@ -100,10 +100,14 @@ def test_unsure_between_two_topics_asks_which_one(stack: Any) -> None:
 # further separate authors, run once on 2026-12-06 (0.926 / 0.948 / 0.970; of its misses, 24 are
 # crisis replies to calm messages, most of which also carry the answer). With the ninth session's
 # dated-strangling rule: heldout 0.945 / 0.963 / 0.969, heldout_c 0.931 / 0.955 / 0.967.
+# heldout_e.yml: 621 messages by two further separate authors, run once on 2026-12-06 with the tenth
+# session's rules (0.939 / 0.949 / 0.976; 29 of its 38 misses are crisis replies to calm messages);
+# heldout 0.947 / 0.964 / 0.969, heldout_c 0.934 / 0.957 / 0.967, heldout_d 0.927 / 0.949 / 0.970.
 HELDOUT_FLOORS = {
     "heldout.yml": {"accuracy": 0.94, "macro_f1": 0.96, "answered": 0.96},
     "heldout_c.yml": {"accuracy": 0.925, "macro_f1": 0.95, "answered": 0.965},
     "heldout_d.yml": {"accuracy": 0.92, "macro_f1": 0.945, "answered": 0.965},
+    "heldout_e.yml": {"accuracy": 0.935, "macro_f1": 0.945, "answered": 0.97},
 }
 
 
