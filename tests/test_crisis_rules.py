@@ -848,3 +848,14 @@ def test_figures_of_speech_and_grappling_sport_raise_no_crisis_alone(text: str) 
 ])
 def test_breathing_trouble_or_bleeding_that_will_not_stop_is_acute(text: str) -> None:
     assert "acute" in detect(text).categories
+
+
+def test_someone_waiting_outside_now_is_acute_in_english() -> None:
+    text = "3 man from agency wait outside brakke now, they say we pay tonight or they break legs"
+    assert "acute" in detect(text).categories
+
+
+def test_a_way_to_die_named_for_tonight_makes_a_suicide_message_acute() -> None:
+    found = detect("tenker å gå ut i sjøen i natt, orker ikke mer")
+    assert {"acute", "suicide"} <= set(found.categories)
+    assert not detect("jeg går ut i kveld med venner").implied
