@@ -859,3 +859,21 @@ def test_a_way_to_die_named_for_tonight_makes_a_suicide_message_acute() -> None:
     found = detect("tenker å gå ut i sjøen i natt, orker ikke mer")
     assert {"acute", "suicide"} <= set(found.categories)
     assert not detect("jeg går ut i kveld med venner").implied
+
+
+@pytest.mark.parametrize("text", [
+    "jeg slo tommelen med hammer i dag, faen det gjør vondt men går bra",
+    "Sauen sparka mæ i leggen i dag, e blir blå men det går fint",
+])
+def test_the_writer_saying_it_is_fine_lowers_the_urgency(text: str) -> None:
+    assert detect(text).negated
+
+
+def test_hit_now_but_fine_keeps_the_danger() -> None:
+    found = detect("han slo meg i ansiktet nå men det går bra")
+    assert "acute" in found.categories and not found.negated
+
+
+def test_an_adult_age_now_in_english_is_no_present_cue() -> None:
+    text = "my father hit us when i was small. i am 38 now. can i talk with somebody about this?"
+    assert "acute" not in detect(text).categories
