@@ -164,6 +164,12 @@ class CrisisDetector(GraphComponent, IntentClassifier):
         # reports a recent event.
         if calm_question and not found.recent:
             found = dataclasses.replace(found, framed=())
+        # Violence described in a question the NLU knows well, nothing present ("kjæresten min
+        # slår meg, er det vold?"): the maybe tier's safety line and the answer; the classifier
+        # may still raise it (`info_high`).
+        if calm_question and found.described:
+            kept = tuple(c for c in found.categories if c not in found.described)
+            found = dataclasses.replace(found, categories=kept, framed=found.described)
         answer = calm_question and other in self.answers
         verdict = crisis_verdict.decide(found, scores, high, self.maybe, self.confirm, self.sure,
                                         may_raise=not answer)

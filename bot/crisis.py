@@ -28,12 +28,13 @@ find what the context argues against (`_calm`).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.crisis_contract import CATEGORIES  # defined there; crisis.CATEGORIES stays importable
-from bot.crisis_lexicon import Category, Cue, Patterns, fold, load
+from bot.crisis_lexicon import NONE, Category, Cue, Patterns, fold, load
 
 _REPEAT = re.compile(r"(\w)\1{2,}")
 _SPACE = re.compile(r"\s+")
@@ -71,6 +72,9 @@ class Crisis:
     # A recent date ("i går", "forrige helg"): the message reports an event, so even a question
     # about it is no definition question ("er det normalt at ...? skjedde igjen i går").
     recent: bool = False
+    # Found only by a `descriptive` pattern with nothing present ("kjæresten min slår meg, er det
+    # vold?"): in a question the NLU knows well, the maybe tier instead of the crisis reply.
+    described: tuple[str, ...] = ()
 
 
 _LEX = load()
@@ -226,6 +230,16 @@ def _hit(cat: Category, m: _Message, r: _Reading) -> bool:
     )
 
 
+def _described(cat: Category, m: _Message, r: _Reading) -> bool:
+    """Whether only a `descriptive` pattern found `cat`, with nothing present."""
+    return (
+        not r.present
+        and not cat.urgent.search(m.norm)
+        and not _hit(dataclasses.replace(cat, descriptive=NONE), m, r)
+        and bool(cat.descriptive.search(m.norm))
+    )
+
+
 Implying = list[tuple[str, tuple[str, ...]]]
 
 
@@ -316,5 +330,7 @@ def detect(text: str, lemmas: Sequence[str] | None = None) -> Crisis:
     if (unreal or message.denied or ctx.negation.search(message.norm)
             or ctx.calm_now.search(message.norm)):
         framed = []
+    described = tuple(c for c in found if c not in weak
+                      and _described(_LEX.categories[c], message, reading))
     return Crisis(tuple(found), negated, _language(message.words), calm, unreal, tuple(weak),
-                  tuple(framed), tuple(cued), tuple(leaning), reading.recent)
+                  tuple(framed), tuple(cued), tuple(leaning), reading.recent, described)

@@ -291,6 +291,20 @@ def test_strangling_dated_in_the_past_gets_the_safety_line_and_the_answer(stack:
     assert REG["legevakt"].phone_display in texts(replies)
 
 
+def test_violence_described_in_a_question_gets_the_safety_line_and_the_answer(stack: Any) -> None:
+    # Present tense, nothing about now, asked as a question the NLU knows well: the maybe tier's
+    # safety line (112 first, "Er du trygg akkurat nå?"), then the answer for men.
+    first = say(stack, uuid.uuid4().hex,
+                "kjæresten min slår meg men jeg er gutt, teller det liksom")[0]["text"]
+    lead, rest = first.split("\n\n", 1)
+    assert MAYBE_ASK in lead and first_number(lead) == REG["police_emergency"].phone, first
+    assert "menn" in rest, first
+    # With "nå" it is happening: the acute crisis reply.
+    first = say(stack, uuid.uuid4().hex, "kjæresten min slår meg nå, hva gjør jeg")[0]["text"]
+    assert first_number(first) == REG["police_emergency"].phone, first
+    assert MAYBE_ASK not in first.split("\n\n")[0], first
+
+
 def test_saying_who_it_is_about_is_no_crisis(stack: Any) -> None:
     # "Det er for meg selv" answers the bot's own question; the crisis corpus writes "spør for meg
     # selv" after questions about pills, so the classifier alone is sure of suicide. An answer

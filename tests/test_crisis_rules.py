@@ -877,3 +877,11 @@ def test_hit_now_but_fine_keeps_the_danger() -> None:
 def test_an_adult_age_now_in_english_is_no_present_cue() -> None:
     text = "my father hit us when i was small. i am 38 now. can i talk with somebody about this?"
     assert "acute" not in detect(text).categories
+
+
+def test_violence_described_without_a_present_cue_is_marked_described() -> None:
+    # (bot/components.py gives it the maybe tier when the NLU knows the question well.)
+    assert detect("kjæresten min slår meg men jeg er gutt, teller det liksom").described == (
+        "acute",)
+    assert not detect("kjæresten min slår meg nå").described
+    assert not detect("han har truet med å drepe meg").described  # not only descriptive

@@ -101,13 +101,15 @@ def test_unsure_between_two_topics_asks_which_one(stack: Any) -> None:
 # crisis replies to calm messages, most of which also carry the answer). With the ninth session's
 # dated-strangling rule: heldout 0.945 / 0.963 / 0.969, heldout_c 0.931 / 0.955 / 0.967.
 # heldout_e.yml: 621 messages by two further separate authors, run once on 2026-12-06 with the tenth
-# session's rules (0.939 / 0.949 / 0.976; 29 of its 38 misses are crisis replies to calm messages);
-# heldout 0.947 / 0.964 / 0.969, heldout_c 0.934 / 0.957 / 0.967, heldout_d 0.927 / 0.949 / 0.970.
+# session's rules (0.939 / 0.949 / 0.976; 29 of its 38 misses are crisis replies to calm messages).
+# With violence described in a calm question given the maybe tier (judged on the development sets,
+# model 0fe0db5c112c5e20): heldout 0.948 / 0.965 / 0.969, heldout_c 0.939 / 0.960 / 0.967,
+# heldout_d 0.932 / 0.952 / 0.970, heldout_e 0.948 / 0.956 / 0.976.
 HELDOUT_FLOORS = {
-    "heldout.yml": {"accuracy": 0.94, "macro_f1": 0.96, "answered": 0.96},
-    "heldout_c.yml": {"accuracy": 0.925, "macro_f1": 0.95, "answered": 0.965},
-    "heldout_d.yml": {"accuracy": 0.92, "macro_f1": 0.945, "answered": 0.965},
-    "heldout_e.yml": {"accuracy": 0.935, "macro_f1": 0.945, "answered": 0.97},
+    "heldout.yml": {"accuracy": 0.945, "macro_f1": 0.96, "answered": 0.965},
+    "heldout_c.yml": {"accuracy": 0.935, "macro_f1": 0.955, "answered": 0.965},
+    "heldout_d.yml": {"accuracy": 0.93, "macro_f1": 0.95, "answered": 0.965},
+    "heldout_e.yml": {"accuracy": 0.945, "macro_f1": 0.95, "answered": 0.97},
 }
 
 
