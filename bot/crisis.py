@@ -28,13 +28,12 @@ find what the context argues against (`_calm`).
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.crisis_contract import CATEGORIES  # defined there; crisis.CATEGORIES stays importable
-from bot.crisis_lexicon import NONE, Category, Cue, Patterns, fold, load
+from bot.crisis_lexicon import Category, Cue, Patterns, fold, load
 
 _REPEAT = re.compile(r"(\w)\1{2,}")
 _SPACE = re.compile(r"\s+")
@@ -220,10 +219,14 @@ def _read(m: _Message) -> _Reading:
 
 
 def _hit(cat: Category, m: _Message, r: _Reading) -> bool:
+    return _hit_undescribed(cat, m, r) or (not r.habitual and cat.descriptive.search(m.norm))
+
+
+def _hit_undescribed(cat: Category, m: _Message, r: _Reading) -> bool:
+    """A strong hit by anything but a `descriptive` pattern."""
     return (
         cat.text.search(m.norm)
         or (not r.dated and cat.dated.search(m.norm))
-        or (not r.habitual and cat.descriptive.search(m.norm))
         or cat.lemma.search(m.lemma_str)
         or any(all(_cue_hit(_LEX.cues[c], r.present_text, m.lemma_set) for c in combo)
                for combo in cat.combos)
@@ -235,7 +238,7 @@ def _described(cat: Category, m: _Message, r: _Reading) -> bool:
     return (
         not r.present
         and not cat.urgent.search(m.norm)
-        and not _hit(dataclasses.replace(cat, descriptive=NONE), m, r)
+        and not _hit_undescribed(cat, m, r)
         and bool(cat.descriptive.search(m.norm))
     )
 
