@@ -18,7 +18,8 @@ from bench.common import quiet_rasa
 from bot.nlu_eval import NluResult, evaluate
 
 ROOT = Path(__file__).resolve().parent.parent
-SETS = ("heldout.yml", "heldout_c.yml", "heldout_d.yml", "heldout_e.yml", "dev_b.yml", "dev.yml")
+SETS = ("heldout.yml", "heldout_c.yml", "heldout_d.yml", "heldout_e.yml", "heldout_f.yml",
+        "dev_b.yml", "dev.yml")
 
 
 def report(name: str, r: NluResult, misses: bool) -> None:

@@ -169,7 +169,8 @@ class CrisisDetector(GraphComponent, IntentClassifier):
         # may still raise it (`info_high`).
         if calm_question and found.described:
             kept = tuple(c for c in found.categories if c not in found.described)
-            found = dataclasses.replace(found, categories=kept, framed=found.described)
+            framed = tuple(c for c in CATEGORIES if c in found.framed or c in found.described)
+            found = dataclasses.replace(found, categories=kept, framed=framed)
         answer = calm_question and other in self.answers
         verdict = crisis_verdict.decide(found, scores, high, self.maybe, self.confirm, self.sure,
                                         may_raise=not answer)

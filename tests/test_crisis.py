@@ -27,7 +27,7 @@ DEV_SETS = ("cases.yml", "cases_b.yml")
 # recall E 100 %, H 100 %, I 98.8 %, J 100 %, K 99.1 %, L 98.1 %, M 99.3 %, N 99.7 %). F, O, P, Q
 # and R are never trained on and still measure reach (docs/crisis.md). False alarms: E 4.7 %, F
 # 4.6 %, H 0.7 %, I 2.3 %, J 1.2 %, K 5.5 %, L 5.0 %, M 5.3 %, N 6.7 %, O 6.1 %, P 7.2 %, Q 6.3 %,
-# R 4.6 %, S 3.1 %. Corpus
+# R 4.2 %, S 3.1 %, T 4.0 %. Corpus
 # round 10 (eighth session) cost F three false alarms (4.5 % -> 5 %, the product's bar) and O one
 # suicide message (0.86 -> 0.85), for gains on P and Q that were held out.
 FLOORS = {"cases_e.yml": {"recall": 0.98, "false_alarms": 0.05, "silent": 0},
@@ -52,7 +52,10 @@ FLOORS = {"cases_e.yml": {"recall": 0.98, "false_alarms": 0.05, "silent": 0},
                                      "trafficking": 0.95}, "false_alarms": 0.05, "silent": 0},
           # S (tenth session, two authors): run once held out, then gated.
           "cases_s.yml": {"recall": {"acute": 0.93, "suicide": 0.96, "child": 0.93,
-                                     "trafficking": 0.98}, "false_alarms": 0.035, "silent": 1}}
+                                     "trafficking": 0.98}, "false_alarms": 0.035, "silent": 1},
+          # T (eleventh session, two authors): run once held out, then gated.
+          "cases_t.yml": {"recall": {"acute": 0.98, "suicide": 0.99, "child": 0.93,
+                                     "trafficking": 0.95}, "false_alarms": 0.045, "silent": 2}}
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")

@@ -237,6 +237,28 @@ def test_diet_crisis_intents_no_longer_decide() -> None:
     assert danger.get(INTENT)["name"] == "crisis_acute"
 
 
+def test_described_violence_keeps_what_a_recent_date_set_aside(monkeypatch: Any) -> None:
+    """In a calm question, violence described without a present cue joins the categories a recent
+    date set aside: both get the maybe tier's safety line, neither is dropped."""
+    pytest.importorskip("rasa")
+    from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot import components
+
+    found = Crisis(("acute",), False, "nb", framed=("suicide",), recent=True,
+                   described=("acute",))
+    monkeypatch.setattr(components.crisis, "detect", lambda text, lemmas=None: found)
+    detector = components.CrisisDetector(components.CrisisDetector.get_default_config(),
+                                         None, None)  # type: ignore[arg-type]
+    ranked = [{"name": "is_this_violence", "confidence": 0.9}]
+    message = Message({TEXT: "...", INTENT: ranked[0], INTENT_RANKING_KEY: ranked})
+    detector.process([message])
+    assert message.get(INTENT)["name"] == "is_this_violence"
+    assert message.get(PARSE_KEY)["categories"] == []
+    assert message.get(PARSE_KEY)["maybe"] == ["acute", "suicide"]
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -885,3 +907,57 @@ def test_violence_described_without_a_present_cue_is_marked_described() -> None:
         "acute",)
     assert not detect("kjæresten min slår meg nå").described
     assert not detect("han har truet med å drepe meg").described  # not only descriptive
+
+
+# Eleventh session, from set T's misses (the wording here is not T's): each found by a rule that
+# needs no classifier.
+@pytest.mark.parametrize(("text", "category"), [
+    ("er gravid i uke 30 og kjenner ikke spark fra babyen etter at han dyttet meg", "acute"),
+    ("babyen beveger seg ikke etter at han sparket meg i magen", "acute"),
+    ("mamma låste meg ute og det er minus ti grader, hvor skal jeg gå", "acute"),
+    ("stefar har låst døra og jeg fryser på trappa", "acute"),
+    ("det er en fremmed mann i oppgangen med øks", "acute"),
+    ("han sa at hvis jeg går skal ingen få meg", "acute"),
+    ("jeg står på Sandesundsbrua og ser ned i vannet", "suicide"),
+    ("står oppe på Askøybroen nå og ser ned", "suicide"),
+    ("my friend is hanging from the ceiling in the garage", "suicide"),
+    ("samboeren min har en 5åring som bor her, han slo ham i hodet i kveld", "child"),
+    ("kan barnevernet komme og hente meg nå? tør ikke være hjemme", "child"),
+    ("i am slave here, nobody pays me", "trafficking"),
+    ("начальник забрав мій паспорт і не відпускає мене", "trafficking"),
+    ("har så lyst til å knuse ting, eller noen", "harm_others"),
+])
+def test_set_t_crises_are_found_by_the_rules(text: str, category: str) -> None:
+    found = detect(text)
+    assert category in found.categories and category not in found.weak, found
+
+
+def test_someone_hanging_now_is_acute_too() -> None:
+    assert {"acute", "suicide"} <= set(detect("he is hanging in the barn, please").categories)
+
+
+@pytest.mark.parametrize("text", [
+    "står på brua og ser ned på båtene",
+    "we will watch how 10-åringer react to the escape room",
+    "escape room for bursdagen, temaet er innesperret, passer det for 10-åringer",
+    "vi har vært skilt i fire år nå og barna har det bra. kan jeg søke erstatning?",
+    "har gått i terapi i to år nå, hva er neste steg",
+    "sjefen dreper meg hvis jeg kommer for sent, ha ha",
+    "KBK tapte igjen, æ vil dø 💀",
+])
+def test_set_t_figures_and_calm_lines_raise_no_crisis_category(text: str) -> None:
+    found = detect(text)
+    assert not set(found.categories) - set(found.weak) or found.unreal, found
+
+
+def test_a_duration_before_now_is_no_present_cue_but_danger_now_still_is() -> None:
+    text = "æ skada mæ sjøl da æ va 17 men har vært fri fra det i fem år no"
+    assert "suicide" not in detect(text).categories
+    assert "acute" in detect("han har slått meg i fem år nå og står utenfor døra").categories
+
+
+@pytest.mark.parametrize("text", [
+    "hvis mamma og pappa skiller seg, kan jeg bestemme selv hvor jeg skal bo?",
+])
+def test_divorce_questions_veto_a_classifier_only_child_claim(text: str) -> None:
+    assert detect(text).calm == CATEGORIES
