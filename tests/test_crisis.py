@@ -26,8 +26,8 @@ DEV_SETS = ("cases.yml", "cases_b.yml")
 # N train the classifier since 2026-12-05 (TRAINED_SETS): on them these gates check memory (lowest
 # recall E 100 %, H 100 %, I 98.8 %, J 100 %, K 99.1 %, L 98.1 %, M 99.3 %, N 99.7 %). F, O, P, Q
 # and R are never trained on and still measure reach (docs/crisis.md). False alarms: E 4.7 %, F
-# 4.6 %, H 0.7 %, I 2.3 %, J 1.2 %, K 5.5 %, L 5.0 %, M 5.3 %, N 6.7 %, O 6.1 %, P 7.2 %, Q 6.3 %,
-# R 4.2 %, S 3.1 %, T 4.0 %. Corpus
+# 4.6 %, H 0.7 %, I 2.3 %, J 1.2 %, K 4.7 %, L 4.8 %, M 5.1 %, N 6.5 %, O 5.9 %, P 5.9 %, Q 6.3 %,
+# R 3.8 %, S 3.1 %, T 3.7 %. Corpus
 # round 10 (eighth session) cost F three false alarms (4.5 % -> 5 %, the product's bar) and O one
 # suicide message (0.86 -> 0.85), for gains on P and Q that were held out.
 FLOORS = {"cases_e.yml": {"recall": 0.98, "false_alarms": 0.05, "silent": 0},

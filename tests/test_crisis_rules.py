@@ -956,8 +956,13 @@ def test_a_duration_before_now_is_no_present_cue_but_danger_now_still_is() -> No
     assert "acute" in detect("han har slått meg i fem år nå og står utenfor døra").categories
 
 
-@pytest.mark.parametrize("text", [
-    "hvis mamma og pappa skiller seg, kan jeg bestemme selv hvor jeg skal bo?",
-])
-def test_divorce_questions_veto_a_classifier_only_child_claim(text: str) -> None:
-    assert detect(text).calm == CATEGORIES
+def test_teaching_material_and_last_year_raise_nothing() -> None:
+    # From set T's false alarms: a school as an audience, last year.
+    assert detect("Har dere et undervisningsopplegg om vold for ungdomsskolen?").categories == ()
+    assert detect("she was hit by her ex last year, now she is safe, who can she talk to?"
+                  ).categories == ()
+    # An accident is no veto: it is the adults' usual cover story (the classifier decides).
+    cover = "stefar sier at hun falt av sykkelen, men jeg så at han slo henne"
+    assert "child" not in detect(cover).calm
+    # "In my class" is no school work: a pupil with bruises is a child at risk (set G).
+    assert not detect("the girl in my class has bruises on her neck again").unreal

@@ -106,12 +106,14 @@ def test_unsure_between_two_topics_asks_which_one(stack: Any) -> None:
 # model 0fe0db5c112c5e20): heldout 0.948 / 0.965 / 0.969, heldout_c 0.939 / 0.960 / 0.967,
 # heldout_d 0.932 / 0.952 / 0.970, heldout_e 0.948 / 0.956 / 0.976. heldout_f.yml: 680 messages by
 # two further separate authors, run once on 2026-12-06 in the eleventh session (0.925 / 0.932 /
-# 0.949; 32 of its 51 misses are crisis replies to calm messages).
+# 0.949; 32 of its 51 misses are crisis replies to calm messages). With an uncle no longer read as
+# a parent (judged on the development sets): heldout 0.949 / 0.965, heldout_c 0.941 / 0.961,
+# heldout_e 0.950 / 0.957.
 HELDOUT_FLOORS = {
     "heldout.yml": {"accuracy": 0.945, "macro_f1": 0.96, "answered": 0.965},
-    "heldout_c.yml": {"accuracy": 0.935, "macro_f1": 0.955, "answered": 0.965},
+    "heldout_c.yml": {"accuracy": 0.94, "macro_f1": 0.955, "answered": 0.965},
     "heldout_d.yml": {"accuracy": 0.93, "macro_f1": 0.95, "answered": 0.965},
-    "heldout_e.yml": {"accuracy": 0.945, "macro_f1": 0.95, "answered": 0.97},
+    "heldout_e.yml": {"accuracy": 0.948, "macro_f1": 0.95, "answered": 0.97},
     "heldout_f.yml": {"accuracy": 0.92, "macro_f1": 0.93, "answered": 0.945},
 }
 
