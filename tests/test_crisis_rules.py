@@ -966,3 +966,7 @@ def test_teaching_material_and_last_year_raise_nothing() -> None:
     assert "child" not in detect(cover).calm
     # "In my class" is no school work: a pupil with bruises is a child at risk (set G).
     assert not detect("the girl in my class has bruises on her neck again").unreal
+
+
+def test_closing_a_door_against_the_cold_is_no_danger() -> None:
+    assert "acute" not in detect("jeg stengte døra fordi det var så kaldt i gangen").categories
