@@ -27,7 +27,7 @@ def held_out(path: Path) -> bool:
     return any(line.startswith("#") and "HELD OUT" in line for line in head)
 
 
-def report(name: str, result: Result) -> None:
+def report(name: str, result: Result, lines: bool = True) -> None:
     print(f"\n## {name}")
     print(f"{'category':<12} {'cases':>6} {'recall':>8}")
     for category in EVALUATED:
@@ -37,6 +37,8 @@ def report(name: str, result: Result) -> None:
     print(f"crisis messages with neither a crisis reply nor the maybe tier: {len(result.silent)}")
     n = sum(result.totals.values()) + result.non_crisis
     print(f"parse time: {1000 * result.seconds / n:.1f} ms per message over {n} messages")
+    if not lines:
+        return
     for category, texts in result.misses.items():
         for text in texts:
             print(f"MISS {category}: {text}")

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEV_SETS = ("dev_cases.yml", "cases.yml", "cases_b.yml", "cases_e.yml", "cases_f.yml",
             "cases_h.yml", "cases_i.yml", "cases_j.yml", "cases_k.yml", "cases_l.yml",
             "cases_m.yml", "cases_n.yml", "cases_o.yml", "cases_p.yml", "cases_q.yml",
-            "cases_r.yml", "cases_s.yml", "cases_t.yml")
+            "cases_r.yml", "cases_s.yml", "cases_t.yml", "cases_u.yml")
 
 
 def configured() -> dict[str, Any]:

@@ -71,6 +71,9 @@ class Crisis:
     # A recent date ("i går", "forrige helg"): the message reports an event, so even a question
     # about it is no definition question ("er det normalt at ...? skjedde igjen i går").
     recent: bool = False
+    # A question about what was done to the writer ("e det farlig at æ blei kvelt?"): like a
+    # recent date, it reports an event, so it is no definition question either.
+    personal: bool = False
     # Found only by a `descriptive` pattern with nothing present ("kjæresten min slår meg, er det
     # vold?"): in a question the NLU knows well, the maybe tier instead of the crisis reply.
     described: tuple[str, ...] = ()
@@ -148,6 +151,7 @@ class _Reading:
     young_self: bool  # a young writer asking about their own situation
     dated: bool  # a date sets it in the past ("i går", "for en uke siden"), nothing present
     recent: bool  # a recent date ("i går", "forrige helg"), whatever else is there
+    personal: bool  # a question about what was done to the writer, not a general one
 
 
 def _cut(patterns: Patterns, text: str) -> tuple[str, bool]:
@@ -215,7 +219,10 @@ def _read(m: _Message) -> _Reading:
     # A young writer keeps the danger: a child strangled yesterday is still at risk at home.
     dated = (bool(date) and not present and not ctx.again.search(norm)
              and not _cue_hit(_LEX.cues["young"], present_text, m.lemma_set))
-    return _Reading(present_text, present, suppressed, habitual, young_self, dated, recent)
+    personal = (suppressed and not past
+                and _cue_hit(_LEX.cues["me_subjected"], present_text, frozenset()))
+    return _Reading(present_text, present, suppressed, habitual, young_self, dated, recent,
+                    personal)
 
 
 def _hit(cat: Category, m: _Message, r: _Reading) -> bool:
@@ -336,4 +343,5 @@ def detect(text: str, lemmas: Sequence[str] | None = None) -> Crisis:
     described = tuple(c for c in found if c not in weak
                       and _described(_LEX.categories[c], message, reading))
     return Crisis(tuple(found), negated, _language(message.words), calm, unreal, tuple(weak),
-                  tuple(framed), tuple(cued), tuple(leaning), reading.recent, described)
+                  tuple(framed), tuple(cued), tuple(leaning), reading.recent,
+                  personal=reading.personal, described=described)

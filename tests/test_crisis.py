@@ -13,7 +13,7 @@ import pytest
 import pytest_asyncio
 
 from bot import content, registry
-from bot.crisis_contract import CATEGORIES, EVALUATED, RESPONSE_PREFIX
+from bot.crisis_contract import CATEGORIES, EVALUATED, PARSE_KEY, RESPONSE_PREFIX
 from bot.crisis_eval import Result, evaluate
 from bot.nlg import blocks
 from tests.conftest import say
@@ -23,9 +23,10 @@ ROOT = Path(__file__).resolve().parent.parent
 DEV_SETS = ("cases.yml", "cases_b.yml")
 # Sets by independent authors, each a development set since it was run once held out (N never held
 # out), gated just under what the layer reaches today so that no change makes them worse. E and H to
-# N train the classifier since 2026-12-05 (TRAINED_SETS): on them these gates check memory (lowest
-# recall E 100 %, H 100 %, I 98.8 %, J 100 %, K 99.1 %, L 98.1 %, M 99.3 %, N 99.7 %). F, O, P, Q
-# and R are never trained on and still measure reach (docs/crisis.md). False alarms: E 4.7 %, F
+# N train the classifier since 2026-12-05, U since 2026-12-06 (TRAINED_SETS): on them these gates
+# check memory (lowest recall E 100 %, H 100 %, I 98.8 %, J 98.8 %, K 99.1 %, L 98.1 %, M 99.4 %,
+# N 99.7 %, U 99.3 %). F, O to T and V are never trained on and still measure reach
+# (docs/crisis.md). False alarms: E 4.7 %, F
 # 4.6 %, H 0.7 %, I 2.3 %, J 1.2 %, K 4.7 %, L 4.8 %, M 5.1 %, N 6.5 %, O 5.9 %, P 5.9 %, Q 6.3 %,
 # R 3.8 %, S 3.1 %, T 3.7 %. Corpus
 # round 10 (eighth session) cost F three false alarms (4.5 % -> 5 %, the product's bar) and O one
@@ -55,7 +56,15 @@ FLOORS = {"cases_e.yml": {"recall": 0.98, "false_alarms": 0.05, "silent": 0},
                                      "trafficking": 0.98}, "false_alarms": 0.035, "silent": 1},
           # T (eleventh session, two authors): run once held out, then gated.
           "cases_t.yml": {"recall": {"acute": 0.98, "suicide": 0.99, "child": 0.93,
-                                     "trafficking": 0.95}, "false_alarms": 0.045, "silent": 2}}
+                                     "trafficking": 0.95}, "false_alarms": 0.045, "silent": 2},
+          # U (twelfth session, two authors): run once held out, then analysed and trained on.
+          "cases_u.yml": {"recall": 0.98, "false_alarms": 0.035, "silent": 0},
+          # V (twelfth session, two authors): run once held out (before and after the session's
+          # changes), then analysed; never trained on. Its trafficking figure is low because one
+          # writer labelled forced marriage as trafficking (the reply gives the child or acute
+          # line and the forced-marriage answer, not ROSA's).
+          "cases_v.yml": {"recall": {"acute": 0.91, "suicide": 0.94, "child": 0.98,
+                                     "trafficking": 0.85}, "false_alarms": 0.02, "silent": 0}}
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
@@ -344,3 +353,27 @@ def test_fear_of_someone_never_gets_the_reply_for_those_who_would_hurt(
 ) -> None:
     text = texts(say(stack, uuid.uuid4().hex, message))
     assert "gå unna" not in text and REG["atv"].name not in text, text
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_replay_reproduces_the_model(agent: Any) -> None:
+    """`bench.crisis_replay` decides again from recorded inputs: over crisis and calm lines of
+    two sets, every parse it gives equals the real model's (intent, ranking, crisis flags)."""
+    from bench import crisis_replay
+    from bot import crisis_layer
+
+    lines = [*crisis_replay.texts(ROOT / "tests" / "crisis" / "cases.yml")[::6],
+             *crisis_replay.texts(ROOT / "tests" / "nlu" / "dev.yml")[::12]]
+    recorded = await crisis_replay.record_inputs(agent, lines)
+    assert set(recorded) == set(lines)
+    replay = crisis_replay.Replay(
+        recorded, crisis_layer.Settings.from_config(crisis_replay.configured()))
+    crises = 0
+    for line in lines:
+        real, again = await agent.parse_message(line), await replay.parse_message(line)
+        assert again["intent"] == real["intent"], line
+        assert [r["name"] for r in again["intent_ranking"]] == [
+            r["name"] for r in real["intent_ranking"]], line
+        assert again.get(PARSE_KEY) == real.get(PARSE_KEY), line
+        crises += bool(real.get(PARSE_KEY))
+    assert 10 <= crises < len(lines)  # both kinds of line were compared

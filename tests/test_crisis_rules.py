@@ -244,11 +244,11 @@ def test_described_violence_keeps_what_a_recent_date_set_aside(monkeypatch: Any)
     from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
     from rasa.shared.nlu.training_data.message import Message
 
-    from bot import components
+    from bot import components, crisis_layer
 
     found = Crisis(("acute",), False, "nb", framed=("suicide",), recent=True,
                    described=("acute",))
-    monkeypatch.setattr(components.crisis, "detect", lambda text, lemmas=None: found)
+    monkeypatch.setattr(crisis_layer.crisis, "detect", lambda text, lemmas=None: found)
     detector = components.CrisisDetector(components.CrisisDetector.get_default_config(),
                                          None, None)  # type: ignore[arg-type]
     ranked = [{"name": "is_this_violence", "confidence": 0.9}]
@@ -970,3 +970,118 @@ def test_teaching_material_and_last_year_raise_nothing() -> None:
 
 def test_closing_a_door_against_the_cold_is_no_danger() -> None:
     assert "acute" not in detect("jeg stengte døra fordi det var så kaldt i gangen").categories
+
+
+# From set U (twelfth session): danger in Nynorsk and learner English, passports kept by whoever
+# holds the writer, the means laid out.
+@pytest.mark.parametrize(("text", "category"), [
+    ("eg vart kvelt for ti minutt sidan og det susar i øyro", "acute"),
+    ("he have my pass and i cannot go anywhere", "trafficking"),
+    ("han tok telefon min og pass, jeg skriver fra nabo", "trafficking"),
+    ("i am hiding now, my passport is in his office", "trafficking"),
+    ("eg har skore meg i kveld og ingen veit det", "suicide"),
+])
+def test_set_u_crises_are_found_by_the_rules(text: str, category: str) -> None:
+    assert category in detect(text).categories, detect(text)
+
+
+@pytest.mark.parametrize("text", [
+    "eg har lagt fram tablettane på bordet og tel dei",
+    "i take many sleeping pill from his cabinet, i want sleep forever",
+])
+def test_the_means_laid_out_or_taken_make_suicide_acute(text: str) -> None:
+    assert ("acute", ("suicide",)) in detect(text).implied
+
+
+def test_a_workers_danger_leans_to_trafficking_but_a_partners_threat_does_not() -> None:
+    worker = detect("the foreman has knife and say he cut me if i try to leave tonight")
+    assert ("trafficking", ("acute", "suicide")) in worker.leaning
+    partner = detect("he is outside the door now, he say he kill me if i leave")
+    assert "trafficking" not in {c for c, _ in partner.leaning}
+
+
+@pytest.mark.parametrize("text", [
+    "drepte den eksamenen i dag!! 6er i matte",
+    "har en hodepine som dreper meg, noen tips",
+    "jeg ble nesten kvalt av en pastill i dag, hoste som en gal",
+    "kill me now, dette møtet har vart i tre timer",
+    "i want to die, this hangover is the worst",
+    "kuttet meg på et papirark, hvorfor gjør det så vondt",
+    "mamma kommer til å drepe meg når hun ser karakteren i norsk",
+    "sjefen tvinger meg til å jobbe overtid igjen, hater mandager",
+    "må jobbe hele helga gratis for å hjelpe pappa med flyttinga ugh",
+])
+def test_set_u_figures_of_speech_raise_no_crisis(text: str) -> None:
+    assert detect(text).categories == (), detect(text)
+
+
+def test_a_fire_drill_is_no_danger_but_a_cut_arm_is() -> None:
+    assert detect("brannøvelse i dag, vi ble sperret inne i møterommet som en del av øvelsen"
+                  ).unreal
+    assert "suicide" in detect("kutta meg på armen igjen").categories
+
+
+def test_a_weapon_taken_along_is_danger_but_not_on_a_fishing_trip() -> None:
+    assert "acute" in detect("han har tatt med seg haglen inn på soverommet").categories
+    assert "acute" in detect("han tok med seg kniven på fisketur").weak  # the classifier decides
+
+
+def test_someone_who_just_tried_to_hang_themselves_is_a_method_under_way() -> None:
+    text = "Vi har nettopp funnet en elev som har forsøkt å henge seg i garderoben"
+    assert ("acute", ("suicide",)) in detect(text).implied
+
+
+# From set V (twelfth session): a passport and a boss in the writer's own language, the next
+# buyer, a threat to family abroad, "den siste natta mi", a head slammed into a wall.
+@pytest.mark.parametrize(("text", "category"), [
+    ("szef zabrał mi paszport, pracuje bez wypłaty", "trafficking"),
+    ("toi lam tiem nail, chu giu ho chieu, khong tra luong", "trafficking"),
+    ("i have to go to the next man now, he waits in the car", "trafficking"),
+    ("mannen min sa i kveld at dette blir den siste natta mi", "acute"),
+    ("han slo hodet mitt i veggen", "acute"),
+    ("ho står foran døra med kjøkkenkniven", "acute"),
+])
+def test_set_v_crises_are_found_by_the_rules(text: str, category: str) -> None:
+    assert category in detect(text).categories, detect(text)
+
+
+def test_a_threat_to_family_abroad_and_giving_things_away_need_the_classifier() -> None:
+    threat = detect("he threatens to hurt my son in Lithuania if I leave him and the job")
+    assert "trafficking" in threat.weak
+    assert "suicide" in detect("she can have my wedding dress and my books").weak
+
+
+@pytest.mark.parametrize("text", [
+    "hun kvelte meg nesten av latter med den vitsen",
+    "kjedelig forelesning, vil dø av kjedsomhet",
+    "han dreper meg med de dårlige vitsene sine",
+    "skal skyte bilder i bryllupet til søstra mi på lørdag",
+    "sønnen min på 7 slo hodet i klatrestativet i dag, han er fin nå",
+    "passet mitt ble tatt av passkontoret fordi det var ødelagt",
+    "jobber gratis i helgene som frivillig på fotballklubben",
+    "får ikke lønn før den 20. denne måneden pga nytt system",
+])
+def test_set_v_figures_and_everyday_lines_raise_no_crisis(text: str) -> None:
+    assert detect(text).categories == (), detect(text)
+
+
+def test_a_question_about_what_was_done_to_the_writer_is_personal() -> None:
+    assert detect("e det farlig at æ blei kvelt? han holdt rundt halsen").personal
+    assert not detect("hva er kvelning, og er det farlig?").personal
+
+
+def test_a_category_joined_through_a_leaning_cue_does_not_lead(monkeypatch: Any) -> None:
+    """A worker's setting in a suicide message adds the trafficking line; the reply still leads
+    with suicide, even when DIET ranks its trafficking intent first."""
+    from bot import crisis_layer
+
+    found = Crisis(("suicide",), False, "en", leaning=(("trafficking", ("acute", "suicide")),))
+    monkeypatch.setattr(crisis_layer.crisis, "detect", lambda text, lemmas=None: found)
+    ranked = [{"name": "crisis_trafficking", "confidence": 0.6},
+              {"name": "crisis_suicide", "confidence": 0.3}]
+    inputs = crisis_layer.Inputs("...", None, {"suicide": 0.9, "trafficking": 0.35}, ranked[0],
+                                 ranked)
+    outcome = crisis_layer.judge(inputs, crisis_layer.Settings.from_config({}))
+    assert outcome.info is not None and outcome.intent is not None
+    assert outcome.info["categories"] == ["suicide", "trafficking"]
+    assert outcome.intent["name"] == "crisis_suicide"
