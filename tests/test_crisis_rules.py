@@ -1085,3 +1085,9 @@ def test_a_category_joined_through_a_leaning_cue_does_not_lead(monkeypatch: Any)
     assert outcome.info is not None and outcome.intent is not None
     assert outcome.info["categories"] == ["suicide", "trafficking"]
     assert outcome.intent["name"] == "crisis_suicide"
+
+
+def test_a_weapon_brought_in_and_all_pills_taken_minutes_ago_are_danger() -> None:
+    assert "acute" in detect("guten kom med ein kniv og vil ha pensjonen min").categories
+    assert ("acute", ("suicide",)) in detect("took all of them like 20 min ago").implied
+    assert detect("han kom hjem med en kake").categories == ()
