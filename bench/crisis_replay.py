@@ -25,7 +25,9 @@ from typing import Any
 
 import yaml
 
+from bench.crisis import held_out
 from bench.crisis import report as crisis_report
+from bench.crisis_calibrate import configured
 from bench.nlu import SETS as NLU_SETS
 from bench.nlu import report as nlu_report
 from bot import crisis_layer
@@ -41,8 +43,6 @@ STORE = ROOT / "build" / "replay"
 
 
 def default_sets() -> list[Path]:
-    from bench.crisis import held_out
-
     crisis_sets = [p for p in sorted(CRISIS_DIR.glob("*.yml")) if not held_out(p)]
     return [*crisis_sets, *(NLU_DIR / name for name in NLU_SETS)]
 
@@ -52,19 +52,14 @@ def is_nlu(path: Path) -> bool:
 
 
 def texts(path: Path) -> list[str]:
-    if is_nlu(path):
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if "nlu" in raw:
         return [text for text, _ in read_examples(path)]
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     return [str(c["text"]) for c in (raw.get("crisis") or []) + (raw.get("non_crisis") or [])]
 
 
 def store_path(model: Path) -> Path:
     return STORE / f"{model.name.removesuffix('.tar.gz')}.pkl"
-
-
-def configured() -> dict[str, Any]:
-    config = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
-    return next(s for s in config["pipeline"] if s["name"].endswith("CrisisDetector"))
 
 
 async def record_inputs(agent: Any, lines: list[str],
