@@ -25,7 +25,7 @@ DEV_SETS = ("cases.yml", "cases_b.yml")
 # out), gated just under what the layer reaches today so that no change makes them worse. E and H to
 # N train the classifier since 2026-12-05, U since 2026-12-06 (TRAINED_SETS): on them these gates
 # check memory (lowest recall E 100 %, H 100 %, I 98.8 %, J 98.8 %, K 99.1 %, L 98.1 %, M 99.4 %,
-# N 99.7 %, U 99.3 %). F, O to T and V are never trained on and still measure reach
+# N 99.7 %, U 99.3 %). F, O to T, V, W and X are never trained on and still measure reach
 # (docs/crisis.md). False alarms: E 4.7 %, F
 # 4.6 %, H 0.7 %, I 2.3 %, J 1.2 %, K 4.7 %, L 4.8 %, M 5.1 %, N 6.5 %, O 5.9 %, P 5.9 %, Q 6.3 %,
 # R 3.8 %, S 3.1 %, T 3.7 %. Corpus
@@ -64,7 +64,16 @@ FLOORS = {"cases_e.yml": {"recall": 0.98, "false_alarms": 0.05, "silent": 0},
           # writer labelled forced marriage as trafficking (the reply gives the child or acute
           # line and the forced-marriage answer, not ROSA's).
           "cases_v.yml": {"recall": {"acute": 0.92, "suicide": 0.94, "child": 0.98,
-                                     "trafficking": 0.85}, "false_alarms": 0.02, "silent": 0}}
+                                     "trafficking": 0.85}, "false_alarms": 0.02, "silent": 0},
+          # W (thirteenth session, two authors): run once held out, then analysed; never trained
+          # on. Its child figure is low because most of its child lines give the age only in the
+          # writer's persona ("han slo mæ i magen fordi æ glømte å ta ut søppla").
+          "cases_w.yml": {"recall": {"acute": 0.88, "suicide": 0.86, "child": 0.59,
+                                     "trafficking": 0.71}, "false_alarms": 0.03, "silent": 9},
+          # X (thirteenth session, two authors): run once held out to judge W's rules; reported
+          # only, never read. Child is low for the same reason as W's.
+          "cases_x.yml": {"recall": {"acute": 0.79, "suicide": 0.83, "child": 0.42,
+                                     "trafficking": 0.80}, "false_alarms": 0.035, "silent": 21}}
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")

@@ -1091,3 +1091,114 @@ def test_a_weapon_brought_in_and_all_pills_taken_minutes_ago_are_danger() -> Non
     assert "acute" in detect("guten kom med ein kniv og vil ha pensjonen min").categories
     assert ("acute", ("suicide",)) in detect("took all of them like 20 min ago").implied
     assert detect("han kom hjem med en kake").categories == ()
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    ("fikk sms fra han nye til exen: du e død før morran", "acute"),
+    ("hva gjør man når mannen sier man ikke skal få se morgendagen", "acute"),
+    ("vanskelig å puste, han holdt hals min lenge", "acute"),
+    ("i kveld holdt pappa jonas under vannet i badekaret lenge", "acute"),
+    ("kan politiet komme uten blålys? hvis han ser dem blir det verre", "acute"),
+    ("brother in law coming with his friends tonight to punish us", "acute"),
+    ("gir bort bunaden min til barnebarnet, æ treng den ikkje der æ ska", "suicide"),
+    ("wrote a note and put it under the keyboard. roomie finds it monday", "suicide"),
+    ("deleted all my socials today. cleaner that way when im gone", "suicide"),
+    ("przepraszam, mama nie może więcej", "suicide"),
+    ("coach here, 13yo player turns up starving and bruised every week", "child"),
+    ("is it normal that agent take all salary and give me 500 kr per week?", "trafficking"),
+    ("he say i am illegal now because visa finish, but he have all my papers", "trafficking"),
+    ("min kontrakt sier 180 kr time. jeg får ingenting. kontrakten har han også", "trafficking"),
+    ("sorry my norsk bad. jeg er fange på jobb", "trafficking"),
+    ("jobb 6 morgen til 1 natt. ingen fri på 11 måned", "trafficking"),
+    ("han sier gjeld er 40 000 nå. i januar det var 25 000", "trafficking"),
+    ("ka e det når kjæresten din selger deg?", "trafficking"),
+    ("eg vil ut, men han seier at den som sluttar blir stukke", "trafficking"),
+    ("fekk juling i kveld fordi eg var 2000 kort", "trafficking"),
+    ("моля помогнете. he took my лична карта", "trafficking"),
+])
+def test_set_w_crises_are_found_by_the_rules(text: str, category: str) -> None:
+    assert category in detect(text).categories, detect(text)
+
+
+def test_set_w_weak_cues_need_the_classifier() -> None:
+    assert "suicide" in detect("har skrudd av telefonen så dattra ikkje kan stoppe mæ").weak
+    assert "suicide" in detect("det e mørketid og æ orke ikkje en vinter til").weak
+    assert "trafficking" in detect("he take my wage again today, all of it").weak
+
+
+@pytest.mark.parametrize("text", [
+    "du er død hvis du ikke kommer på festen i morgen lol",
+    "my boss pay salary 5 days late this month, is this allowed?",
+    "sjefen tar alltid de beste vaktene selv",
+    "onkel tar pengene til mormor",
+    "skal rydde kjøkkenet før jeg går.",
+    "politiet kom uten blålys til skolen for å snakke om trafikk",
+    "ingen fri på 2 uker nå pga eksamen, sliten",
+    "gjelda er 40 000 nå, var 25 000 i januar, studielånet vokser",
+    "når jeg er død vil jeg at asken strøs i fjellet",
+    "føler meg helt fanget i jobben for tida, så mye overtid",
+    "when i'm gone for the weekend the cat needs feeding",
+])
+def test_set_w_everyday_lines_raise_no_crisis(text: str) -> None:
+    assert detect(text).categories == (), detect(text)
+
+
+def test_a_gun_taken_out_by_him_is_not_read_as_the_writers_means() -> None:
+    found = detect("han har tatt fram geværet og sitter i stua")
+    assert "acute" in found.categories and "suicide" not in found.categories + found.weak
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    ("e det nån som kan kom hit uten at han skjønne at æ har skrevet te dokker", "acute"),
+    ("he kicked me when i was on the floor. my ribs hurt alot when i breathe", "acute"),
+    ("det er så kaldt her nede. pappa sa jeg skulle sitte her til i morra", "acute"),
+    ("tenkte å gå ut på elgeseter bru i natt", "suicide"),
+    ("e så trøtt av å lev", "suicide"),
+    ("no one hurts me. i hurt me", "suicide"),
+    ("kan jeg gå politi uten pass? onkel har pass", "trafficking"),
+    ("er det menneskehandel når det var eg sjølv som lånte pengane?", "trafficking"),
+    ("no skal eg oppbevare ein pistol på hybelen for han", "trafficking"),
+    ("Eleven har fortalt at hun ikke har fått middag på flere dager", "child"),
+    ("familien er reist til hjemlandet for at eleven skal giftes bort", "child"),
+    ("han sier han dreper meg og tar barn til Polen", "child"),
+    ("datter min prøvde stoppe han, han dyttet henne i vegg", "child"),
+])
+def test_set_w_second_round_crises_are_found_by_the_rules(text: str, category: str) -> None:
+    assert category in detect(text).categories, detect(text)
+
+
+def test_set_w_methods_under_way_make_a_suicide_message_acute() -> None:
+    for text in ("just swallowed a handful with vodka", "trur eg tek alle i natt",
+                 "kutta mæ med barberblad i kveld. det e dypere enn før",
+                 "tablettan ligg på nattbordet. alle sammen"):
+        assert ("acute", ("suicide",)) in detect(text).implied, text
+
+
+def test_set_w_shelter_tonight_and_a_door_locked_from_outside_need_the_classifier() -> None:
+    assert "acute" in detect("hvor er krisesenter? kan jeg komme nå i natt med to barn").weak
+    assert "acute" in detect("uncle lock storeroom from outside in night").weak
+
+
+@pytest.mark.parametrize("text", [
+    "kan jeg komme nå i kveld og hente nøkkelen?",
+    "har kjøpt tau til båten",
+    "jeg har vondt i ribbeina når jeg puster etter treninga",
+    "i hurt my knee playing football",
+    "sliten av å leve på studielån",
+    "kan han ta barna til Polen i sommerferien uten mitt samtykke?",
+    "datter min på 30 skal gifte seg i sommer",
+    "eleven har ikke spist matpakka i dag, glemte den hjemme",
+    "i'm so done with this semester, i want to disappear to a hytte with no wifi",
+])
+def test_set_w_second_round_everyday_lines_raise_no_crisis(text: str) -> None:
+    assert detect(text).categories == (), detect(text)
+
+
+@pytest.mark.parametrize("text", [
+    "lillebror og jeg lekte politi og tyv og han låste meg inne i skapet for moro skyld",
+    "vi slo dem 7-0 i dag, for en kamp",
+    "nyhetene i dag om mann som drepte kona si, jeg ble så lei meg",
+    "Under førstehjelpskurset øvde elevene på hva man gjør ved kvelning",
+])
+def test_set_w_games_news_and_first_aid_are_unreal(text: str) -> None:
+    assert detect(text).unreal, detect(text)
