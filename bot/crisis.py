@@ -88,6 +88,20 @@ def normalise(text: str) -> str:
     return _SPACE.sub(" ", _REPEAT.sub(r"\1", text)).strip()
 
 
+def young_writer(text: str) -> bool:
+    """The writer says they are under 18 ("jeg er 14", "går i 9. klasse", "i'm 15") and nothing
+    in the message says they are an adult: read over a conversation, not only one message."""
+    norm = normalise(text)
+    return bool(_cue_hit(_LEX.cues["young"], norm, frozenset())
+                and not _cue_hit(_LEX.cues["adult_voice"], norm, frozenset()))
+
+
+def adult_writer(text: str) -> bool:
+    """The writer says something only an adult says (a spouse, children of their own, an adult
+    age)."""
+    return bool(_cue_hit(_LEX.cues["adult_voice"], normalise(text), frozenset()))
+
+
 def _language(words: Sequence[str]) -> str:
     en = sum(w in _LEX.english for w in words)
     nb = sum(w in _LEX.bokmal for w in words)

@@ -1,5 +1,6 @@
 """Response rendering inside Rasa: fills registry placeholders, appends the VO-linjen offer to
-informational answers, and composes crisis replies from the crisis flags of the latest message.
+informational answers, and composes crisis replies from the crisis flags of the latest message
+(with the child line when the writer said earlier in the conversation that they are under 18).
 
 Configured in endpoints.yml as ``nlg: type: bot.nlg.RegistryNLG``; it runs in the Rasa process, so
 crisis replies and helpline numbers do not depend on the action server.
@@ -17,6 +18,7 @@ from rasa.utils.endpoints import EndpointConfig
 
 from bot import content, registry
 from bot.content import blocks
+from bot.crisis import adult_writer, young_writer
 from bot.crisis_contract import PARSE_KEY, RESPONSE_PREFIX
 
 INFO_PREFIXES = ("utter_info_", "utter_more_", "utter_help")
@@ -65,6 +67,29 @@ def had_crisis(tracker: DialogueStateTracker) -> bool:
             if crisis.get("categories") and not crisis.get("negated"):
                 return True
     return False
+
+
+def said_young(tracker: DialogueStateTracker) -> bool:
+    """An earlier message of this conversation said the writer is under 18, and no later one says
+    they are an adult ("jeg er 14" first, "han slår meg nå" after)."""
+    users = [e for e in tracker.events if isinstance(e, UserUttered)][:-1]
+    for event in reversed(users):
+        text = event.text or ""
+        if young_writer(text):
+            return True
+        if adult_writer(text):
+            return False
+    return False
+
+
+def with_conversation(found: dict[str, Any], tracker: DialogueStateTracker) -> dict[str, Any]:
+    """The latest message's crisis flags, with the child line added to a crisis reply when the
+    writer said their age earlier in the conversation: one message rarely carries both."""
+    categories = list(found.get("categories") or [])
+    if (not categories or found.get("negated") or "child" in categories
+            or not said_young(tracker)):
+        return found
+    return {**found, "categories": [*categories, "child"]}
 
 
 def asked_if_safe(tracker: DialogueStateTracker) -> bool:
@@ -146,7 +171,7 @@ class RegistryNLG(TemplatedNaturalLanguageGenerator):
         response = await super().generate(utter_action, tracker, output_channel, **kwargs)
         if response is None:
             return None
-        crisis = crisis_of(tracker.latest_message)
+        crisis = with_conversation(crisis_of(tracker.latest_message), tracker)
         if utter_action == DEFAULT_RESPONSE and not crisis:
             guesses = best_topics(tracker.latest_message)
             if guesses:

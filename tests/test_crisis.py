@@ -175,6 +175,21 @@ def test_after_a_crisis_answers_keep_the_emergency_button(stack: Any) -> None:
                for r in replies for b in r.get("buttons", []))
 
 
+def test_an_age_said_earlier_adds_the_line_for_children(stack: Any) -> None:
+    """One message rarely carries both: a writer who said "jeg er 14" first gets Alarmtelefonen
+    with the emergency reply to "han slår meg nå"; an adult's conversation does not."""
+    sender = uuid.uuid4().hex
+    say(stack, sender, "hei, jeg er 14")
+    first = say(stack, sender, "han slår meg nå hjelp")[0]["text"]
+    assert first_number(first) == REG["police_emergency"].phone
+    assert REG["alarmtelefonen"].phone_display in first
+    sender = uuid.uuid4().hex
+    say(stack, sender, "hei, jeg er 14")
+    say(stack, sender, "nei forresten, jeg er 34 og bor med mannen min")
+    first = say(stack, sender, "han slår meg nå hjelp")[0]["text"]
+    assert REG["alarmtelefonen"].phone_display not in first
+
+
 def texts(replies: list[dict[str, Any]]) -> str:
     return "\n".join(r.get("text") or "" for r in replies)
 

@@ -1202,3 +1202,22 @@ def test_set_w_second_round_everyday_lines_raise_no_crisis(text: str) -> None:
 ])
 def test_set_w_games_news_and_first_aid_are_unreal(text: str) -> None:
     assert detect(text).unreal, detect(text)
+
+
+def test_the_conversation_adds_the_child_line_only_after_a_young_writers_age() -> None:
+    from rasa.shared.core.events import UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from bot.nlg import with_conversation
+
+    def tracker(*texts: str) -> DialogueStateTracker:
+        return DialogueStateTracker.from_events("x", [UserUttered(t) for t in texts])
+
+    acute = {"categories": ["acute"], "negated": False}
+    assert with_conversation(acute, tracker("æ e 13", "han slår nå"))["categories"] == [
+        "acute", "child"]
+    assert with_conversation(acute, tracker("hei", "han slår nå")) == acute
+    assert with_conversation(acute, tracker("æ e 13", "jeg er 40 nå", "han slår nå")) == acute
+    # The age must come before: the latest message is the detector's own business.
+    assert with_conversation(acute, tracker("hei", "æ e 13 og han slår nå")) == acute
+    assert with_conversation({"categories": []}, tracker("æ e 13", "takk")) == {"categories": []}
