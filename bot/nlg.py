@@ -83,13 +83,14 @@ def said_young(tracker: DialogueStateTracker) -> bool:
 
 
 def with_conversation(found: dict[str, Any], tracker: DialogueStateTracker) -> dict[str, Any]:
-    """The latest message's crisis flags, with the child line added to a crisis reply when the
-    writer said their age earlier in the conversation: one message rarely carries both."""
-    categories = list(found.get("categories") or [])
-    if (not categories or found.get("negated") or "child" in categories
-            or not said_young(tracker)):
+    """The latest message's crisis flags, with the child line added to a crisis reply or the
+    maybe tier when the writer said their age earlier in the conversation: one message rarely
+    carries both."""
+    key = "categories" if found.get("categories") else "maybe"
+    flagged = list(found.get(key) or [])
+    if not flagged or found.get("negated") or "child" in flagged or not said_young(tracker):
         return found
-    return {**found, "categories": [*categories, "child"]}
+    return {**found, key: [*flagged, "child"]}
 
 
 def asked_if_safe(tracker: DialogueStateTracker) -> bool:

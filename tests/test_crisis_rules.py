@@ -1221,3 +1221,17 @@ def test_the_conversation_adds_the_child_line_only_after_a_young_writers_age() -
     # The age must come before: the latest message is the detector's own business.
     assert with_conversation(acute, tracker("hei", "æ e 13 og han slår nå")) == acute
     assert with_conversation({"categories": []}, tracker("æ e 13", "takk")) == {"categories": []}
+
+
+def test_the_maybe_tier_also_adds_the_child_line_after_a_young_writers_age() -> None:
+    from rasa.shared.core.events import UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from bot.nlg import compose, with_conversation
+
+    events = [UserUttered(t) for t in ("jeg går i 8. klasse", "det skjedde igjen i natt")]
+    found = with_conversation({"categories": [], "maybe": ["acute"]},
+                              DialogueStateTracker.from_events("x", events))
+    assert found["maybe"] == ["acute", "child"]
+    text, _ = compose("utter_default", "", found, False)
+    assert "Alarmtelefonen" in text
