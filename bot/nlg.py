@@ -82,15 +82,25 @@ def said_young(tracker: DialogueStateTracker) -> bool:
     return False
 
 
+def was_exploited(tracker: DialogueStateTracker) -> bool:
+    """An earlier message of this conversation got the trafficking line (not negated)."""
+    users = [e for e in tracker.events if isinstance(e, UserUttered)][:-1]
+    return any("trafficking" in (crisis_of(e).get("categories") or [])
+               and not crisis_of(e).get("negated") for e in users)
+
+
 def with_conversation(found: dict[str, Any], tracker: DialogueStateTracker) -> dict[str, Any]:
-    """The latest message's crisis flags, with the child line added to a crisis reply or the
-    maybe tier when the writer said their age earlier in the conversation: one message rarely
-    carries both."""
+    """The latest message's crisis flags, with the lines the conversation calls for added to a
+    crisis reply or the maybe tier: the child line when the writer said their age earlier, ROSA's
+    when they described being exploited earlier ("he has my passport", then "I want to die").
+    One message rarely carries the danger and the situation both."""
     key = "categories" if found.get("categories") else "maybe"
     flagged = list(found.get(key) or [])
-    if not flagged or found.get("negated") or "child" in flagged or not said_young(tracker):
+    if not flagged or found.get("negated"):
         return found
-    return {**found, key: [*flagged, "child"]}
+    added = [c for c, earlier in (("child", said_young), ("trafficking", was_exploited))
+             if c not in flagged and earlier(tracker)]
+    return {**found, key: [*flagged, *added]} if added else found
 
 
 def asked_if_safe(tracker: DialogueStateTracker) -> bool:

@@ -190,6 +190,14 @@ def test_an_age_said_earlier_adds_the_line_for_children(stack: Any) -> None:
     assert REG["alarmtelefonen"].phone_display not in first
 
 
+def test_exploitation_described_earlier_keeps_rosa_in_a_later_crisis_reply(stack: Any) -> None:
+    sender = uuid.uuid4().hex
+    say(stack, sender, "de har tatt passet mitt og jeg må jobbe uten lønn")
+    first = say(stack, sender, "jeg vil ikke leve mer")[0]["text"]
+    assert first_number(first) == REG["ambulance"].phone
+    assert REG["rosa"].phone_display in first
+
+
 def texts(replies: list[dict[str, Any]]) -> str:
     return "\n".join(r.get("text") or "" for r in replies)
 

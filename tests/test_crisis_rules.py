@@ -1138,6 +1138,7 @@ def test_set_w_weak_cues_need_the_classifier() -> None:
     "når jeg er død vil jeg at asken strøs i fjellet",
     "føler meg helt fanget i jobben for tida, så mye overtid",
     "when i'm gone for the weekend the cat needs feeding",
+    "vi holdt pusten under vann i svømmetimen",
 ])
 def test_set_w_everyday_lines_raise_no_crisis(text: str) -> None:
     assert detect(text).categories == (), detect(text)
@@ -1235,3 +1236,19 @@ def test_the_maybe_tier_also_adds_the_child_line_after_a_young_writers_age() -> 
     assert found["maybe"] == ["acute", "child"]
     text, _ = compose("utter_default", "", found, False)
     assert "Alarmtelefonen" in text
+
+
+def test_exploitation_described_earlier_adds_rosas_line_to_a_later_crisis() -> None:
+    from rasa.shared.core.events import UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from bot.nlg import with_conversation
+
+    exploited = UserUttered("sjefen har passet mitt", parse_data={
+        "crisis": {"categories": ["trafficking"], "negated": False}})
+    later = [exploited, UserUttered("jeg vil ikke leve mer")]
+    suicide = {"categories": ["suicide"], "negated": False}
+    found = with_conversation(suicide, DialogueStateTracker.from_events("x", later))
+    assert found["categories"] == ["suicide", "trafficking"]
+    calm = [UserUttered("hva er menneskehandel?"), UserUttered("jeg vil ikke leve mer")]
+    assert with_conversation(suicide, DialogueStateTracker.from_events("x", calm)) == suicide
