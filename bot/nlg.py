@@ -85,8 +85,8 @@ def said_young(tracker: DialogueStateTracker) -> bool:
 def was_exploited(tracker: DialogueStateTracker) -> bool:
     """An earlier message of this conversation got the trafficking line (not negated)."""
     users = [e for e in tracker.events if isinstance(e, UserUttered)][:-1]
-    return any("trafficking" in (crisis_of(e).get("categories") or [])
-               and not crisis_of(e).get("negated") for e in users)
+    return any("trafficking" in (found.get("categories") or []) and not found.get("negated")
+               for found in map(crisis_of, users))
 
 
 def with_conversation(found: dict[str, Any], tracker: DialogueStateTracker) -> dict[str, Any]:
