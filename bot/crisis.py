@@ -91,9 +91,8 @@ def normalise(text: str) -> str:
 def young_writer(text: str) -> bool:
     """The writer says they are under 18 ("jeg er 14", "går i 9. klasse", "i'm 15") and nothing
     in the message says they are an adult: read over a conversation, not only one message."""
-    norm = normalise(text)
-    return bool(_cue_hit(_LEX.cues["young"], norm, frozenset())
-                and not _cue_hit(_LEX.cues["adult_voice"], norm, frozenset()))
+    young = _cue_hit(_LEX.cues["young"], normalise(text), frozenset())
+    return bool(young) and not adult_writer(text)
 
 
 def adult_writer(text: str) -> bool:

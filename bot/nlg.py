@@ -1,6 +1,6 @@
 """Response rendering inside Rasa: fills registry placeholders, appends the VO-linjen offer to
 informational answers, and composes crisis replies from the crisis flags of the latest message
-(with the child line when the writer said earlier in the conversation that they are under 18).
+and what the conversation said before (an age under 18, exploitation described).
 
 Configured in endpoints.yml as ``nlg: type: bot.nlg.RegistryNLG``; it runs in the Rasa process, so
 crisis replies and helpline numbers do not depend on the action server.
