@@ -794,6 +794,17 @@ def test_danger_that_is_over_now_is_still_negated() -> None:
 
 
 @pytest.mark.parametrize("text", [
+    # From set N: a threat to share a video after a break-up, at 15.
+    "typen min sier han skal legge ut videoen av oss hvis jeg slår opp. jeg er 15. vi er ikke "
+    "sammen lenger men han truer hver dag",
+    "we are no longer together but he says he will kill me, i'm 15",
+])
+def test_a_break_up_is_no_negated_danger(text: str) -> None:
+    found = detect(text)
+    assert "child" in found.categories and not found.negated
+
+
+@pytest.mark.parametrize("text", [
     "eksen følger etter meg overalt etter at vi gikk fra hverandre",
     "eksen følger etter meg hjem fra skolen typ",
 ])
