@@ -53,3 +53,11 @@ def test_held_out_set_is_large_covers_every_topic_and_is_not_trained_on(name: st
     seen = {_norm(line) for lines in trained.values() for line in lines}
     overlap = sorted({_norm(line) for lines in held.values() for line in lines} & seen)
     assert not overlap, overlap[:10]
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "tests/nlu").glob("heldout*.yml")))
+def test_no_held_out_line_is_trained_on(name: str) -> None:
+    held = _examples(ROOT / "tests" / "nlu" / name)
+    seen = {_norm(line) for lines in training().values() for line in lines}
+    overlap = sorted({_norm(line) for lines in held.values() for line in lines} & seen)
+    assert not overlap, overlap[:10]

@@ -116,8 +116,8 @@ def test_unsure_between_two_topics_asks_which_one(stack: Any) -> None:
 # 0.944 / 0.964 / 0.967, heldout_d 0.926 / 0.948 / 0.970 (its floor lowered: four more calm lines
 # lead with a crisis line, the answer still follows), heldout_e 0.952 / 0.958 / 0.976, heldout_f
 # 0.924 / 0.932 / 0.947, heldout_g 0.940 / 0.957 / 0.978. heldout_h.yml: 541 messages by two further
-# separate authors, run held out before and after that change (0.891 / 0.903 / 0.909, then 0.884 /
-# 0.896 / 0.909).
+# separate authors, run held out before and after that change (0.893 / 0.906 / 0.908, then 0.882 /
+# 0.896 / 0.908).
 HELDOUT_FLOORS = {
     "heldout.yml": {"accuracy": 0.945, "macro_f1": 0.96, "answered": 0.965},
     "heldout_c.yml": {"accuracy": 0.94, "macro_f1": 0.955, "answered": 0.965},
