@@ -117,7 +117,9 @@ def test_unsure_between_two_topics_asks_which_one(stack: Any) -> None:
 # lead with a crisis line, the answer still follows), heldout_e 0.952 / 0.958 / 0.976, heldout_f
 # 0.924 / 0.932 / 0.947, heldout_g 0.940 / 0.957 / 0.978. heldout_h.yml: 541 messages by two further
 # separate authors, run held out before and after that change (0.893 / 0.906 / 0.908, then 0.882 /
-# 0.896 / 0.908).
+# 0.896 / 0.908). heldout_i.yml: 492 messages by two further separate authors, run held out to judge
+# training the NLU on dev.yml and dev_b.yml (0.937 / 0.942 / 0.967 before, 0.941 / 0.945 / 0.967
+# with it; not adopted: docs/performance.md).
 HELDOUT_FLOORS = {
     "heldout.yml": {"accuracy": 0.945, "macro_f1": 0.96, "answered": 0.965},
     "heldout_c.yml": {"accuracy": 0.94, "macro_f1": 0.955, "answered": 0.965},
@@ -126,6 +128,7 @@ HELDOUT_FLOORS = {
     "heldout_f.yml": {"accuracy": 0.92, "macro_f1": 0.93, "answered": 0.945},
     "heldout_g.yml": {"accuracy": 0.935, "macro_f1": 0.955, "answered": 0.975},
     "heldout_h.yml": {"accuracy": 0.88, "macro_f1": 0.89, "answered": 0.905},
+    "heldout_i.yml": {"accuracy": 0.935, "macro_f1": 0.94, "answered": 0.965},
 }
 
 
