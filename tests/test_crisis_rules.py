@@ -1263,3 +1263,30 @@ def test_exploitation_described_earlier_adds_rosas_line_to_a_later_crisis() -> N
     assert found["categories"] == ["suicide", "trafficking"]
     calm = [UserUttered("hva er menneskehandel?"), UserUttered("jeg vil ikke leve mer")]
     assert with_conversation(suicide, DialogueStateTracker.from_events("x", calm)) == suicide
+
+
+@pytest.mark.parametrize("text, category", [
+    ("hun hadde hendene rundt halsen min for en time siden og går fortsatt rundt her", "acute"),
+    ("he squeezed my neck earlier and now i can't swallow", "acute"),
+    ("kona kasta kokande vatn på meg i kveld", "acute"),
+    ("he threw boiling water on me an hour ago", "acute"),
+    ("løkka henge frå bjelken i garasjen", "suicide"),
+    ("løkka e oppe på loftet no", "suicide"),
+    ("han selger meg til menn for å betale gjelda si", "trafficking"),
+    ("she sells me to customers every night", "trafficking"),
+    ("er 11 og har ikke hatt mat på tre dager, mamma er borte", "child"),
+    ("stefar held på å banke mæ, æ e 15", "acute"),
+])
+def test_set_y_and_z_crises_are_found_by_the_rules(text: str, category: str) -> None:
+    assert category in detect(text).categories, detect(text)
+
+
+@pytest.mark.parametrize("text", [
+    "hadde ingen mat på to dager på fjellturen, var deilig å komme hjem",
+    "ho kasta kokande vatn på pastaen og gjekk",
+    "tauet e oppe på flaggstanga igjen",
+    "skal på løkka og henge med gutta i kveld",
+    "han selger meg inn som den beste kandidaten til jobben",
+])
+def test_set_y_and_z_everyday_lines_raise_no_crisis(text: str) -> None:
+    assert detect(text).categories == (), detect(text)

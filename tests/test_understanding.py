@@ -120,15 +120,19 @@ def test_unsure_between_two_topics_asks_which_one(stack: Any) -> None:
 # 0.896 / 0.908). heldout_i.yml: 492 messages by two further separate authors, run held out to judge
 # training the NLU on dev.yml and dev_b.yml (0.937 / 0.942 / 0.967 before, 0.941 / 0.945 / 0.967
 # with it; not adopted: docs/performance.md).
+# Fifteenth session: H and I became training data (round 9) and heldout_j.yml (747 messages by three
+# further separate authors) was run held out before and after (0.932 / 0.929 / 0.948, then 0.959 /
+# 0.954 / 0.977 as adopted, `info_high` 0.8); the gates rose with it: heldout 0.954 / 0.970 / 0.978,
+# heldout_c 0.947 / 0.965 / 0.972, heldout_d 0.931 / 0.955 / 0.974, heldout_e 0.957 / 0.958 / 0.986,
+# heldout_f 0.937 / 0.945 / 0.959, heldout_g 0.951 / 0.964 / 0.981.
 HELDOUT_FLOORS = {
-    "heldout.yml": {"accuracy": 0.945, "macro_f1": 0.96, "answered": 0.965},
-    "heldout_c.yml": {"accuracy": 0.94, "macro_f1": 0.955, "answered": 0.965},
-    "heldout_d.yml": {"accuracy": 0.925, "macro_f1": 0.945, "answered": 0.965},
-    "heldout_e.yml": {"accuracy": 0.948, "macro_f1": 0.95, "answered": 0.97},
-    "heldout_f.yml": {"accuracy": 0.92, "macro_f1": 0.93, "answered": 0.945},
-    "heldout_g.yml": {"accuracy": 0.935, "macro_f1": 0.955, "answered": 0.975},
-    "heldout_h.yml": {"accuracy": 0.88, "macro_f1": 0.89, "answered": 0.905},
-    "heldout_i.yml": {"accuracy": 0.935, "macro_f1": 0.94, "answered": 0.965},
+    "heldout.yml": {"accuracy": 0.95, "macro_f1": 0.965, "answered": 0.975},
+    "heldout_c.yml": {"accuracy": 0.945, "macro_f1": 0.96, "answered": 0.97},
+    "heldout_d.yml": {"accuracy": 0.93, "macro_f1": 0.95, "answered": 0.97},
+    "heldout_e.yml": {"accuracy": 0.955, "macro_f1": 0.955, "answered": 0.985},
+    "heldout_f.yml": {"accuracy": 0.935, "macro_f1": 0.94, "answered": 0.955},
+    "heldout_g.yml": {"accuracy": 0.95, "macro_f1": 0.96, "answered": 0.98},
+    "heldout_j.yml": {"accuracy": 0.955, "macro_f1": 0.95, "answered": 0.975},
 }
 
 
