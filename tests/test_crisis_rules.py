@@ -1290,3 +1290,8 @@ def test_set_y_and_z_crises_are_found_by_the_rules(text: str, category: str) -> 
 ])
 def test_set_y_and_z_everyday_lines_raise_no_crisis(text: str) -> None:
     assert detect(text).categories == (), detect(text)
+
+
+def test_hit_and_unable_to_get_away_is_acute_but_work_is_not() -> None:
+    assert "acute" in detect("han slår meg og eg kan ikkje komme meg vekk").categories
+    assert detect("jeg kan ikke komme meg vekk fra jobben i morgen").categories == ()
