@@ -83,9 +83,10 @@ _LEX = load()
 
 
 def normalise(text: str) -> str:
-    """Lower-case, straight apostrophes, collapsed letter runs ("hjeeelp") and whitespace."""
+    """Lower-case, straight apostrophes, collapsed letter runs ("hjeeelp") and whitespace, words
+    in the spelling the patterns use (`spellings`)."""
     text = text.lower().replace("’", "'").replace("`", "'")
-    return _SPACE.sub(" ", _REPEAT.sub(r"\1", text)).strip()
+    return _LEX.spellings.read(_SPACE.sub(" ", _REPEAT.sub(r"\1", text)).strip())
 
 
 def young_writer(text: str) -> bool:

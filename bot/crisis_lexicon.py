@@ -139,6 +139,21 @@ class Lexicon:
     english: frozenset[str]  # words that mark a message as English ...
     bokmal: frozenset[str]  # ... and as Norwegian
     learner: Learner
+    spellings: Spellings
+
+
+@dataclass(frozen=True)
+class Spellings:
+    """Letters and whole words written another way, read in the spelling the patterns use
+    (a Swedish or German keyboard's "ö" as "ø", "ikveld" as "i kveld", Swedish "inte" as "ikke")."""
+
+    letters: Mapping[int, str]
+    pattern: re.Pattern[str]
+    forms: Mapping[str, str]
+
+    def read(self, text: str) -> str:
+        text = text.translate(self.letters)
+        return self.pattern.sub(lambda m: self.forms[m[0]], text) if self.forms else text
 
 
 @dataclass(frozen=True)
@@ -236,7 +251,16 @@ def load(path: Path = LEXICON) -> Lexicon:
         english=frozenset(w.lower() for w in raw["english"]["en"]),
         bokmal=frozenset(w.lower() for w in raw["english"]["nb"]),
         learner=_learner(raw["learner"]),
+        spellings=_spellings(raw.get("spellings") or {}),
     )
+
+
+def _spellings(spec: dict[str, Any]) -> Spellings:
+    letters = str.maketrans({str(k): str(v) for k, v in (spec.get("letters") or {}).items()})
+    forms = {str(k).lower().translate(letters): str(v).lower()
+             for k, v in (spec.get("words") or {}).items()}
+    alternatives = "|".join(re.escape(w) for w in sorted(forms, key=len, reverse=True))
+    return Spellings(letters, re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)"), forms)
 
 
 def _learner(spec: dict[str, Any]) -> Learner:

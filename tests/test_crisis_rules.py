@@ -1295,3 +1295,65 @@ def test_set_y_and_z_everyday_lines_raise_no_crisis(text: str) -> None:
 def test_hit_and_unable_to_get_away_is_acute_but_work_is_not() -> None:
     assert "acute" in detect("han slår meg og eg kan ikkje komme meg vekk").categories
     assert detect("jeg kan ikke komme meg vekk fra jobben i morgen").categories == ()
+
+
+@pytest.mark.parametrize("text, category", [
+    ("sambo holdt meg fast i halsen i kveld til jeg nesten besvimte", "acute"),
+    ("han strypte mig ikväll och jag vet inte vad jag ska göra", "acute"),
+    ("han höll för munnen och näsan på mig nyss", "acute"),
+    ("hun holdt for munnen og nesen min så jeg ikke fikk skrike", "acute"),
+    ("mannen min tar barna til pakistan i morgen, han har kjøpt billetter", "acute"),
+    ("jenta på 9 er alene hjemme, mora har vært borte i tre døgn", "acute"),
+    ("nie chce juz zyc, nie mam sily", "suicide"),
+    ("jag vill inte leva längre", "suicide"),
+    ("har spart på sovetablettene i flere måneder", "suicide"),
+    ("står på toppen av parkeringshuset og ser ned", "suicide"),
+    ("i'm going to take all the pills in the bathroom tonight", "suicide"),
+    ("the man who controls the girls took my phone", "trafficking"),
+    ("vi er låst inne i brakka til firmaet om natta", "trafficking"),
+    ("han brakk fingeren min i sta", "acute"),
+])
+def test_set_aa_and_ab_crises_are_found_by_the_rules(text: str, category: str) -> None:
+    assert category in detect(text).categories, detect(text)
+
+
+@pytest.mark.parametrize("text", [
+    "vi tar barna til tyrkia i sommerferien, har kjøpt billetter",
+    "han tar barna til trening i morgen",
+    "er kvelning farlig selv om man ikke får merker?",
+    "har samlet på frimerker i flere år",
+    "står på toppen av fjellet og ser utover, nydelig",
+    "jeg drepte helt den matteprøven idag",
+    "jag vill inte jobba på lördag",
+    "jeg brakk armen på ski i går",
+])
+def test_set_aa_and_ab_everyday_lines_raise_no_crisis(text: str) -> None:
+    assert detect(text).categories == (), detect(text)
+
+
+def test_a_swedish_keyboard_and_run_together_time_words_read_as_norwegian() -> None:
+    from bot.crisis import normalise
+
+    assert normalise("Han slo meg IKVELD, jag är rädd") == "han slo meg i kveld, jeg ær rædd"
+    assert normalise("kommer hjem idag eller imorgen") == "kommer hjem i dag eller i morgen"
+    assert "acute" in detect("han slår mig nu, jag är rädd").categories
+    assert detect("en mardröm där någon ströp mig").unreal
+
+
+@pytest.mark.parametrize("text", [
+    "jeg kunne drept for en kebab nå",
+    "drepte meg selv av latter i timen",
+    "my dad is literally going to kill me, i crashed his car",
+    "slo rekorden på 10 km i dag",
+    "vi slo dem ut i andre runde av cupen",
+    "fikk juling i bortekampen, 5-0",
+    "kvelertak er det beste bandet i verden",
+])
+def test_set_ab_figures_of_speech_raise_no_crisis(text: str) -> None:
+    assert detect(text).categories == (), detect(text)
+
+
+def test_a_figure_of_speech_does_not_hide_real_danger() -> None:
+    assert "acute" in detect("han kunne drept meg i kveld, han tok kvelertak på meg").categories
+    assert detect("han er på vei hit nå, vi skal på kino 😊").unreal
+    assert detect("æ slo han ut på boksetreninga").unreal

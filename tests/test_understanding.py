@@ -127,14 +127,19 @@ def test_unsure_between_two_topics_asks_which_one(stack: Any) -> None:
 # (model bbfb560de7f917be, as adopted): heldout_j 0.956 / 0.952 / 0.972, heldout 0.948 / 0.965 /
 # 0.973, heldout_c 0.946 / 0.962 / 0.967, heldout_d 0.927 / 0.951 / 0.975, heldout_e 0.955 / 0.955 /
 # 0.986, heldout_f 0.928 / 0.936 / 0.957, heldout_g 0.946 / 0.960 / 0.981.
+# Sixteenth session: J became training data (round 10) and heldout_k.yml (843 messages by three
+# further separate authors) was run held out before and after (0.930 / 0.938 / 0.972, then 0.938 /
+# 0.946 / 0.979, model 540a72c4d19a7ffb); the others: heldout 0.954 / 0.971 / 0.978, heldout_c
+# 0.946 / 0.965 / 0.974, heldout_d 0.932 / 0.955 / 0.980, heldout_e 0.955 / 0.957 / 0.987,
+# heldout_f 0.929 / 0.937 / 0.962, heldout_g 0.951 / 0.964 / 0.983.
 HELDOUT_FLOORS = {
-    "heldout.yml": {"accuracy": 0.945, "macro_f1": 0.96, "answered": 0.97},
+    "heldout.yml": {"accuracy": 0.95, "macro_f1": 0.965, "answered": 0.975},
     "heldout_c.yml": {"accuracy": 0.94, "macro_f1": 0.96, "answered": 0.965},
-    "heldout_d.yml": {"accuracy": 0.925, "macro_f1": 0.95, "answered": 0.97},
+    "heldout_d.yml": {"accuracy": 0.93, "macro_f1": 0.95, "answered": 0.975},
     "heldout_e.yml": {"accuracy": 0.95, "macro_f1": 0.95, "answered": 0.985},
     "heldout_f.yml": {"accuracy": 0.925, "macro_f1": 0.93, "answered": 0.955},
-    "heldout_g.yml": {"accuracy": 0.94, "macro_f1": 0.955, "answered": 0.98},
-    "heldout_j.yml": {"accuracy": 0.955, "macro_f1": 0.95, "answered": 0.97},
+    "heldout_g.yml": {"accuracy": 0.945, "macro_f1": 0.96, "answered": 0.98},
+    "heldout_k.yml": {"accuracy": 0.935, "macro_f1": 0.945, "answered": 0.975},
 }
 
 
