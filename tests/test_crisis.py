@@ -350,10 +350,17 @@ def test_violence_described_in_a_question_gets_the_safety_line_and_the_answer(st
     # Present tense, nothing about now, asked as a question the NLU knows well: the maybe tier's
     # safety line (112 first, "Er du trygg akkurat nå?"), then the answer for men.
     first = say(stack, uuid.uuid4().hex,
-                "kjæresten min slår meg men jeg er gutt, teller det liksom")[0]["text"]
+                "kjæresten min slår meg men jeg er mann, teller det liksom")[0]["text"]
     lead, rest = first.split("\n\n", 1)
     assert MAYBE_ASK in lead and first_number(lead) == REG["police_emergency"].phone, first
     assert "menn" in rest, first
+    # "jeg er gutt" may be a boy under 18: since the sixteenth session's model (J trained on, the
+    # NLU less sure of men_exposed here) the child reply, which still answers for men.
+    first = say(stack, uuid.uuid4().hex,
+                "kjæresten min slår meg men jeg er gutt, teller det liksom")[0]["text"]
+    assert first_number(first) == REG["police_emergency"].phone, first
+    assert REG["alarmtelefonen"].phone_display in first and REG["vo_linjen"].phone_display in first
+    assert "menn" in first.split("\n\n", 1)[1], first
     # With "nå" it is happening: the acute crisis reply.
     first = say(stack, uuid.uuid4().hex, "kjæresten min slår meg nå, hva gjør jeg")[0]["text"]
     assert first_number(first) == REG["police_emergency"].phone, first
@@ -420,3 +427,17 @@ async def test_replay_reproduces_the_model(agent: Any) -> None:
         assert again.get(PARSE_KEY) == real.get(PARSE_KEY), line
         crises += bool(real.get(PARSE_KEY))
     assert 10 <= crises < len(lines)  # both kinds of line were compared
+
+
+def test_the_replay_lists_lines_of_development_sets_only() -> None:
+    from bench import crisis_replay
+
+    crisis, nlu = ROOT / "tests" / "crisis", ROOT / "tests" / "nlu"
+    assert crisis_replay.readable(crisis / "cases_ab.yml")
+    assert crisis_replay.readable(nlu / "dev.yml")
+    for closed in (crisis / "cases_c.yml", crisis / "cases_f.yml", crisis / "cases_ac.yml",
+                   nlu / "heldout_k.yml"):
+        assert not crisis_replay.readable(closed), closed
+    with pytest.raises(SystemExit, match="cases_f.yml"):
+        crisis_replay.run(Path("unused.tar.gz"), [crisis / "cases_aa.yml", crisis / "cases_f.yml"],
+                          {}, misses=True)
