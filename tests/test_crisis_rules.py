@@ -1357,3 +1357,43 @@ def test_a_figure_of_speech_does_not_hide_real_danger() -> None:
     assert "acute" in detect("han kunne drept meg i kveld, han tok kvelertak på meg").categories
     assert detect("han er på vei hit nå, vi skal på kino 😊").unreal
     assert detect("æ slo han ut på boksetreninga").unreal
+
+
+@pytest.mark.parametrize("text, category", [
+    ("han kjører etter meg nå på motorveien, jeg er så redd", "acute"),
+    ("hun har prøvd å kjøre meg av veien to ganger i kveld", "acute"),
+    ("the boss showed us a gun when we asked for our pay", "acute"),
+    ("sjefen viste oss en pistol da vi spurte om lønn", "acute"),
+    ("de har kjøpt flybillett til meg, jeg skal giftes bort i morgen", "acute"),
+    ("they are taking me to the airport tomorrow to marry a man i never met", "acute"),
+    ("he hit me so hard i can't see on my left eye and he is coming back", "acute"),
+    ("no passport, no money, better i am dead", "suicide"),
+    ("datteren min på 15 har en kjæreste på 25 som presser henne til sex", "child"),
+    ("en gutt på 6 i barnehagen snakker om seksuelle handlinger", "child"),
+])
+def test_set_ac_crises_are_found_by_the_rules(text: str, category: str) -> None:
+    assert category in detect(text).categories, detect(text)
+
+
+@pytest.mark.parametrize("text", [
+    "søstera mi skal gifte seg i morgen, jeg gleder meg",
+    "datteren min på 15 har fått sin første kjæreste",
+    "i work in a shop, i get paid and have my passport, can i change jobs?",
+    "pappa tok passet mitt for å fornye det på politistasjonen",
+    "faren min slår alle i sjakk",
+    "han drepte meg med blikket da jeg kom for sent",
+    "var helt død etter jobb i går",
+    "bestemor ble slått av faren sin da hun var barn, nå har hun det bra",
+    "føler meg trist, men har ingen tanker om å skade meg",
+])
+def test_set_ac_everyday_lines_raise_no_crisis(text: str) -> None:
+    assert detect(text).categories == (), detect(text)
+
+
+@pytest.mark.parametrize("text", [
+    "har skrevet et dikt om en som vil dø til norsktimen",
+    "spiller dnd i kveld og rollefiguren min skal drepe kongen",
+    "reading a book about human trafficking for my english class",
+])
+def test_set_ac_school_work_and_games_are_unreal(text: str) -> None:
+    assert detect(text).unreal, detect(text)

@@ -132,14 +132,19 @@ def test_unsure_between_two_topics_asks_which_one(stack: Any) -> None:
 # 0.946 / 0.979, model 540a72c4d19a7ffb); the others: heldout 0.954 / 0.971 / 0.978, heldout_c
 # 0.946 / 0.965 / 0.974, heldout_d 0.932 / 0.955 / 0.980, heldout_e 0.955 / 0.957 / 0.987,
 # heldout_f 0.929 / 0.937 / 0.962, heldout_g 0.951 / 0.964 / 0.983.
+# Seventeenth session: K became training data (round 11) and heldout_l.yml (850 messages by three
+# further separate authors) was run held out before and after (0.926 / 0.940 / 0.965, then 0.932 /
+# 0.945 / 0.971, model 4660b636d8462450); the others: heldout 0.956 / 0.973 / 0.987, heldout_c
+# 0.950 / 0.966 / 0.974, heldout_d 0.932 / 0.955 / 0.977, heldout_e 0.963 / 0.969 / 0.990,
+# heldout_f 0.937 / 0.943 / 0.965, heldout_g 0.957 / 0.969 / 0.987.
 HELDOUT_FLOORS = {
-    "heldout.yml": {"accuracy": 0.95, "macro_f1": 0.965, "answered": 0.975},
-    "heldout_c.yml": {"accuracy": 0.94, "macro_f1": 0.96, "answered": 0.965},
+    "heldout.yml": {"accuracy": 0.955, "macro_f1": 0.97, "answered": 0.985},
+    "heldout_c.yml": {"accuracy": 0.945, "macro_f1": 0.965, "answered": 0.97},
     "heldout_d.yml": {"accuracy": 0.93, "macro_f1": 0.95, "answered": 0.975},
-    "heldout_e.yml": {"accuracy": 0.95, "macro_f1": 0.95, "answered": 0.985},
-    "heldout_f.yml": {"accuracy": 0.925, "macro_f1": 0.93, "answered": 0.955},
-    "heldout_g.yml": {"accuracy": 0.945, "macro_f1": 0.96, "answered": 0.98},
-    "heldout_k.yml": {"accuracy": 0.935, "macro_f1": 0.945, "answered": 0.975},
+    "heldout_e.yml": {"accuracy": 0.96, "macro_f1": 0.965, "answered": 0.985},
+    "heldout_f.yml": {"accuracy": 0.935, "macro_f1": 0.94, "answered": 0.96},
+    "heldout_g.yml": {"accuracy": 0.955, "macro_f1": 0.965, "answered": 0.985},
+    "heldout_l.yml": {"accuracy": 0.93, "macro_f1": 0.94, "answered": 0.97},
 }
 
 
