@@ -43,9 +43,13 @@ DEV_SETS = ("cases.yml", "cases_b.yml")
 # 9.5 %. Seventeenth session (model 4660b636d8462450: K in the NLU, AC in the classifier, rules
 # from AC): F's false alarms 5.2 -> 5.5 % (18 of 326, the model again; no rule moved F's
 # figures but recall); V's acute 93.7 -> 92.9 % (one line, the model); AD, new and held out,
-# unchanged recall 96.3 / 96.4 / 100 / 96.3 %, false alarms 5.8 -> 6.1 %.
+# unchanged recall 96.3 / 96.4 / 100 / 96.3 %, false alarms 5.8 -> 6.1 %. Eighteenth session
+# (rules from AD's misses and false alarms, then model c82755352b021c32: L in the NLU, AD in the
+# classifier): AE, new and held out, unchanged recall 95.5 / 95.5 / 96.0 / 97.3 % with 1 silent,
+# false alarms 6.8 -> 6.2 (rules) -> 5.9 % (model); F's false alarms 5.5 -> 5.2 % (17 of 326, the
+# model); V's trafficking 85.6 -> 86.6 %; C and G unchanged.
 FLOORS = {"cases_e.yml": {"recall": 0.98, "false_alarms": 0.05, "silent": 0},
-          "cases_f.yml": {"recall": 0.98, "false_alarms": 0.056, "silent": 0},
+          "cases_f.yml": {"recall": 0.98, "false_alarms": 0.053, "silent": 0},
           "cases_h.yml": {"recall": 0.98, "false_alarms": 0.015, "silent": 0},
           "cases_i.yml": {"recall": 0.98, "false_alarms": 0.03, "silent": 1},
           "cases_j.yml": {"recall": {"acute": 0.98, "suicide": 0.975, "child": 0.98,
@@ -88,9 +92,12 @@ FLOORS = {"cases_e.yml": {"recall": 0.98, "false_alarms": 0.05, "silent": 0},
           # that session's change, then read and trained on since the seventeenth (memory).
           "cases_ac.yml": {"recall": 0.98, "false_alarms": 0.025, "silent": 0},
           # AD (seventeenth session, two authors, written like AC): run held out before and after
+          # that session's change, then read and trained on since the eighteenth (memory).
+          "cases_ad.yml": {"recall": 0.98, "false_alarms": 0.015, "silent": 0},
+          # AE (eighteenth session, two authors, written like AD): run held out before and after
           # that session's change, reported only, never read.
-          "cases_ad.yml": {"recall": {"acute": 0.96, "suicide": 0.96, "child": 0.99,
-                                      "trafficking": 0.96}, "false_alarms": 0.065, "silent": 0}}
+          "cases_ae.yml": {"recall": {"acute": 0.95, "suicide": 0.95, "child": 0.96,
+                                      "trafficking": 0.97}, "false_alarms": 0.06, "silent": 1}}
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
@@ -127,15 +134,23 @@ def test_independent_dev_sets_do_not_get_worse(
     recall = floor["recall"]
     if isinstance(recall, dict):
         recall = recall[category]
-    assert result.recall(category) >= recall, result.misses[category]
-    assert result.fpr <= floor["false_alarms"], result.false_positives
+    assert result.recall(category) >= recall, shown(name, result.misses[category])
+    assert result.fpr <= floor["false_alarms"], shown(name, result.false_positives)
 
 
 @pytest.mark.parametrize("name", FLOORS)
 def test_no_more_crises_go_without_a_safety_line(results: dict[str, Result], name: str) -> None:
     # A miss in the maybe tier still shows 112 and asks "Er du trygg akkurat nå?"; a silent one
     # shows nothing. The development sets at the product's bar have none (their recall is total).
-    assert len(results[name].silent) <= FLOORS[name]["silent"], results[name].silent
+    assert len(results[name].silent) <= FLOORS[name]["silent"], shown(name, results[name].silent)
+
+
+def shown(name: str, lines: list[str]) -> list[str] | str:
+    """A failure lists a development set's lines; of a set whose lines must not be read (C, F,
+    G, AE), only how many."""
+    from bench.crisis_replay import readable
+
+    return lines if readable(ROOT / "tests" / "crisis" / name) else f"{len(lines)} lines"
 
 
 def first_number(text: str) -> str:
@@ -439,10 +454,10 @@ def test_the_replay_lists_lines_of_development_sets_only() -> None:
     from bench import crisis_replay
 
     crisis, nlu = ROOT / "tests" / "crisis", ROOT / "tests" / "nlu"
-    assert crisis_replay.readable(crisis / "cases_ac.yml")
+    assert crisis_replay.readable(crisis / "cases_ad.yml")
     assert crisis_replay.readable(nlu / "dev.yml")
-    for closed in (crisis / "cases_c.yml", crisis / "cases_f.yml", crisis / "cases_ad.yml",
-                   nlu / "heldout_l.yml"):
+    for closed in (crisis / "cases_c.yml", crisis / "cases_f.yml", crisis / "cases_ae.yml",
+                   nlu / "heldout_m.yml"):
         assert not crisis_replay.readable(closed), closed
     with pytest.raises(SystemExit, match="cases_f.yml"):
         crisis_replay.run(Path("unused.tar.gz"), [crisis / "cases_aa.yml", crisis / "cases_f.yml"],

@@ -1397,3 +1397,76 @@ def test_set_ac_everyday_lines_raise_no_crisis(text: str) -> None:
 ])
 def test_set_ac_school_work_and_games_are_unreal(text: str) -> None:
     assert detect(text).unreal, detect(text)
+
+
+@pytest.mark.parametrize("text, category", [
+    ("han slo meg i natt og nå vil jeg bare dø", "suicide"),
+    ("i want die, nobody help me", "suicide"),
+    ("i slit my wrists and there is blood on the floor", "suicide"),
+    ("i slit my wrists and there is blood on the floor", "acute"),
+    ("my sister says she will jump from the bridge tonight", "suicide"),
+    ("sjefen låste porten i kveld og vi kan ikke gå ut", "acute"),
+    ("byrået tar alt vi tjener og vi skylder dem for reisen", "trafficking"),
+])
+def test_set_ad_crises_are_found_by_the_rules(text: str, category: str) -> None:
+    assert category in detect(text).categories, detect(text)
+
+
+@pytest.mark.parametrize("text", [
+    "naturfagprøven drepte meg i dag",
+    "showet i kveld, vi skal drepe det 🔥",
+    "ble knust i badminton av lillebroren min",
+    "pappa dreper meg når han ser karakteren i matte",
+    "du dreper meg med de vitsene dine",
+    "hvordan dreper jeg brunsneglene i hagen",
+    "katta mi drepte en mus i dag lol",
+])
+def test_set_ad_figures_of_speech_raise_no_crisis(text: str) -> None:
+    assert detect(text).categories == (), detect(text)
+
+
+def test_a_threat_over_leaving_is_no_figure_of_speech() -> None:
+    # The grade and the deadline are the figure; leaving is a threat.
+    assert "acute" in detect("han sier han dreper meg hvis jeg går fra ham").categories
+
+
+@pytest.mark.parametrize("text", [
+    "sønnen min sitter med skytespill hele kvelden",
+    "har et skoleprosjekt om vold i nære relasjoner",
+])
+def test_set_ad_games_and_school_projects_are_unreal(text: str) -> None:
+    assert detect(text).unreal, detect(text)
+
+
+def test_pills_named_in_a_compound_are_not_a_game() -> None:
+    assert not detect("kan jeg ta sovepillene sammen med alkohol?").unreal
+
+
+@pytest.mark.parametrize("text", [
+    "ingen fare her, lurte bare på åpningstidene",
+    "legen endret medisinen og jeg sover bedre nå",
+    "she cried at school today but she is fine now",
+    "motoren på båten skar seg i går",
+])
+def test_set_ad_calm_statements_doubt_a_classifier_only_crisis(text: str) -> None:
+    found = detect(text)
+    assert found.categories == () and set(found.calm) >= {"acute", "suicide"}, found
+
+
+def test_a_hand_round_the_neck_now_is_acute_and_a_scarf_is_not() -> None:
+    assert "acute" in detect("stefar holder mamma rundt halsen, jeg er 10").categories
+    assert detect("hun holder skjerfet rundt halsen når det er kaldt").categories == ()
+
+
+def test_a_parent_who_moved_out_is_not_the_writers_safety() -> None:
+    found = detect("jeg er 16 og pappa har slått meg i mange år. han er verre nå som mamma "
+                   "har flytta ut")
+    assert "child" in found.categories and not found.negated, found
+
+
+def test_sent_abroad_for_good_to_be_married_is_a_weak_acute_cue() -> None:
+    found = detect("de sier jeg blir sendt til pakistan og aldri kommer tilbake hvis jeg ikke "
+                   "gifter meg")
+    assert found.weak == ("acute",) and found.categories == ("acute",), found
+    # Any plan to marry abroad is the forced-marriage answer's, not a crisis of its own.
+    assert detect("familien vil sende meg til hjemlandet for å gifte meg").categories == ()
