@@ -76,12 +76,12 @@ def test_controlling_behaviour_reaches_its_topic(stack: Any, text: str,
 
 
 def test_unsure_between_two_topics_asks_which_one(stack: Any) -> None:
-    # A vague message the model splits between two topics (measured with the fifteenth session's
-    # model: digital_violence 0.47, digital_safety 0.45, closer than the ambiguity threshold; its
-    # data had made "passord og mobil" 0.53 / 0.38). A model that learns to tell them apart makes
-    # this fail: then pick another such message.
+    # A vague message the model splits between two topics (measured with the eighteenth session's
+    # model: digital_violence 0.28, digital_safety 0.28, closer than the ambiguity threshold; its
+    # data had made "mobil og passord", the fifteenth session's choice, 0.50 / 0.40). A model that
+    # learns to tell them apart makes this fail: then pick another such message.
     sender = uuid.uuid4().hex
-    reply = say(stack, sender, "mobil og passord")[0]
+    reply = say(stack, sender, "mobil")[0]
     payloads = [b["payload"] for b in reply["buttons"]]
     assert reply["text"].startswith("Jeg er ikke helt sikker på hva du mente")
     assert set(payloads[:2]) == {"/digital_safety", "/digital_violence"}
