@@ -10,7 +10,7 @@ layer saw (text, lemmas, the classifier's scores, the NLU's ranking) in build/re
 the model. `run` decides again with the current code and config.yml (`--config` overrides a
 setting, e.g. `--config info_high=0.9`) and prints, per set, the same figures as bench.crisis
 (crisis sets) or bench.nlu (NLU sets), counted by the same code; `--misses` lists the lines too,
-for development sets only (it refuses C, F, G, AC, the NLU gates and any held-out set).
+for development sets only (it refuses C, F, G, AE, the NLU gates and any held-out set).
 A crisis set whose header says HELD OUT, and an NLU set not in bench.nlu's list, runs only when
 named with --set.
 """
