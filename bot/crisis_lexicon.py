@@ -182,6 +182,8 @@ def _expand(pattern: str, macros: dict[str, str]) -> str:
         raise TypeError(f"pattern is not a string: {pattern!r}")
     for _ in range(3):  # macros may use macros
         pattern = _MACRO.sub(lambda m: macros[m.group(1)], pattern)
+    if leftover := re.search(r"<[A-Z][A-Z_0-9]*>", pattern):  # e.g. <A_B>: names are A-Z only
+        raise ValueError(f"unknown or misspelt macro {leftover.group()} in: {pattern}")
     if re.search(r"\[[^\]]*[æøå][^\]]*\]", pattern):
         raise ValueError(f"æ/ø/å inside a character class is not supported: {pattern}")
     return "".join(_LETTER_VARIANTS.get(ch, ch) for ch in pattern)

@@ -381,6 +381,19 @@ def test_an_implied_by_entry_naming_an_unknown_cue_is_an_error(tmp_path: Path) -
         crisis_lexicon.load(path)
 
 
+
+def test_a_misspelt_macro_is_an_error_not_a_literal(tmp_path: Path) -> None:
+    # "<BETTER_NOW>" (macro names are A-Z only) once stayed in a pattern as literal text.
+    from bot import crisis_lexicon
+
+    text = crisis_lexicon.LEXICON.read_text(encoding="utf-8")
+    assert "    - <BETTERNOW>\n" in text
+    path = tmp_path / "crisis.yml"
+    misspelt = text.replace("    - <BETTERNOW>\n", "    - <BETTER_NOW>\n", 1)
+    path.write_text(misspelt, encoding="utf-8")
+    with pytest.raises(ValueError, match="BETTER_NOW"):
+        crisis_lexicon.load(path)
+
 # Readings added on 2026-12-04 (fourth session) from development-set false alarms: kinds of
 # message, each checked against a crisis that must keep its category.
 @pytest.mark.parametrize("text", [
