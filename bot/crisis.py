@@ -267,6 +267,19 @@ def _described(cat: Category, m: _Message, r: _Reading) -> bool:
 Implying = list[tuple[str, tuple[str, ...]]]
 
 
+def _idiom_only(m: _Message, r: _Reading) -> frozenset[str]:
+    """The categories only a conditional threat found ("mamma dreper meg hvis hun ser det"),
+    which most people mean as a figure of speech: weak, so the classifier decides and a rule hit
+    is never silent. Not when danger is present or `idiom_real` reads a real threat."""
+    ctx = _LEX.context
+    if r.present or not ctx.idiom_threat.search(m.norm) or ctx.idiom_real.search(m.norm):
+        return frozenset()
+    rest = _message(ctx.idiom_threat.sub(" ", m.norm), None)
+    rest_reading = _read(rest)
+    return frozenset(name for name, cat in _LEX.categories.items()
+                     if _hit(cat, m, r) and not _hit(cat, rest, rest_reading))
+
+
 def _match(m: _Message, r: _Reading) -> tuple[list[str], list[str], list[str], Implying, Implying]:
     """The categories found (in priority order), those found only by a weak pattern, those the
     context set aside (past or a general question), those whose `implied_by` cue is there
@@ -275,9 +288,15 @@ def _match(m: _Message, r: _Reading) -> tuple[list[str], list[str], list[str], I
     found: list[str] = []
     weak: list[str] = []
     framed: list[str] = []
+    idiom_only = _idiom_only(m, r)
     for name, cat in _LEX.categories.items():
         if cat.urgent.search(m.norm):
             found.append(name)
+            continue
+        if name in idiom_only:
+            (framed if r.suppressed else found).append(name)
+            if not r.suppressed:
+                weak.append(name)
             continue
         strong = _hit(cat, m, r)
         if not strong and r.dated and cat.dated.search(m.norm):  # "rundt halsen i går"

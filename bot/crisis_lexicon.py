@@ -118,6 +118,8 @@ class Context:
     ongoing_weak: Patterns = NONE
     clause_danger: Patterns = NONE
     hyperbole: Patterns = NONE
+    idiom_threat: Patterns = NONE  # "mamma dreper meg hvis ...": alone, a weak cue ...
+    idiom_real: Patterns = NONE  # ... unless reported, feared, over leaving, a weapon
     habitual: Patterns = NONE
     adult: Patterns = NONE
     unreal: Patterns = NONE

@@ -47,7 +47,11 @@ DEV_SETS = ("cases.yml", "cases_b.yml")
 # (rules from AD's misses and false alarms, then model c82755352b021c32: L in the NLU, AD in the
 # classifier): AE, new and held out, unchanged recall 95.5 / 95.5 / 96.0 / 97.3 % with 1 silent,
 # false alarms 6.8 -> 6.2 (rules) -> 5.9 % (model); F's false alarms 5.5 -> 5.2 % (17 of 326, the
-# model); V's trafficking 85.6 -> 86.6 %; C and G unchanged.
+# model); V's trafficking 85.6 -> 86.6 %; C and G unchanged. Nineteenth session (rules from AE's
+# misses and false alarms, then model f63fb374cc89fb78: M in the NLU, AE in the classifier): AF,
+# new and held out, unchanged recall 96.8 / 100 / 96.5 / 97.4 %, false alarms 10.0 -> 9.7 (rules)
+# -> 9.4 % (model); F unchanged (5.2 %, 17 of 326); G's false alarms 4.8 -> 4.5 %; V's trafficking
+# 86.6 -> 85.6 % (one line, the model); C unchanged.
 FLOORS = {"cases_e.yml": {"recall": 0.98, "false_alarms": 0.05, "silent": 0},
           "cases_f.yml": {"recall": 0.98, "false_alarms": 0.053, "silent": 0},
           "cases_h.yml": {"recall": 0.98, "false_alarms": 0.015, "silent": 0},
@@ -95,9 +99,12 @@ FLOORS = {"cases_e.yml": {"recall": 0.98, "false_alarms": 0.05, "silent": 0},
           # that session's change, then read and trained on since the eighteenth (memory).
           "cases_ad.yml": {"recall": 0.98, "false_alarms": 0.015, "silent": 0},
           # AE (eighteenth session, two authors, written like AD): run held out before and after
+          # that session's change, then read and trained on since the nineteenth (memory).
+          "cases_ae.yml": {"recall": 0.98, "false_alarms": 0.03, "silent": 0},
+          # AF (nineteenth session, two authors, written like AE): run held out before and after
           # that session's change, reported only, never read.
-          "cases_ae.yml": {"recall": {"acute": 0.95, "suicide": 0.95, "child": 0.96,
-                                      "trafficking": 0.97}, "false_alarms": 0.06, "silent": 1}}
+          "cases_af.yml": {"recall": {"acute": 0.96, "suicide": 0.98, "child": 0.96,
+                                      "trafficking": 0.97}, "false_alarms": 0.095, "silent": 0}}
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
@@ -454,10 +461,10 @@ def test_the_replay_lists_lines_of_development_sets_only() -> None:
     from bench import crisis_replay
 
     crisis, nlu = ROOT / "tests" / "crisis", ROOT / "tests" / "nlu"
-    assert crisis_replay.readable(crisis / "cases_ad.yml")
+    assert crisis_replay.readable(crisis / "cases_ae.yml")
     assert crisis_replay.readable(nlu / "dev.yml")
-    for closed in (crisis / "cases_c.yml", crisis / "cases_f.yml", crisis / "cases_ae.yml",
-                   nlu / "heldout_m.yml"):
+    for closed in (crisis / "cases_c.yml", crisis / "cases_f.yml", crisis / "cases_af.yml",
+                   nlu / "heldout_n.yml"):
         assert not crisis_replay.readable(closed), closed
     with pytest.raises(SystemExit, match="cases_f.yml"):
         crisis_replay.run(Path("unused.tar.gz"), [crisis / "cases_aa.yml", crisis / "cases_f.yml"],

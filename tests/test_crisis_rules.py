@@ -1483,3 +1483,65 @@ def test_sent_abroad_for_good_to_be_married_is_a_weak_acute_cue() -> None:
     assert found.weak == ("acute",) and found.categories == ("acute",), found
     # Any plan to marry abroad is the forced-marriage answer's, not a crisis of its own.
     assert detect("familien vil sende meg til hjemlandet for å gifte meg").categories == ()
+
+
+@pytest.mark.parametrize("text", [
+    "søstera mi dreper meg hvis hun ser at jeg har lånt kjolen hennes",
+    "treneren drepe meg om eg kjem for seint på trening igjen",
+    "mamma kommer til å drepe meg når hun ser hvor mye jeg har brukt på klær",
+])
+def test_a_conditional_threat_alone_is_a_weak_cue(text: str) -> None:
+    # Most people mean it as a figure of speech: the classifier decides, the maybe tier below it.
+    found = detect(text)
+    assert found.categories and set(found.weak) == set(found.categories), found
+
+
+@pytest.mark.parametrize("text", [
+    "han sier han dreper meg hvis jeg går fra ham",
+    "jeg er redd pappa dreper meg hvis han finner ut at jeg har kjæreste",
+    "han dreper meg hvis han finner meg, jeg gjemmer meg hos en venninne",
+    "stefar dreper meg hvis jeg forteller det til noen",
+])
+def test_a_conditional_threat_that_reads_real_stays_strong(text: str) -> None:
+    found = detect(text)
+    assert "acute" in found.categories and "acute" not in found.weak, found
+
+
+@pytest.mark.parametrize("text", [
+    "de sender meg til pakistan i morgen for å gifte meg med en jeg ikke kjenner",
+    "har billett til kabul i kveld, onkel sier jeg skal gifte meg der",
+    "venter på flyet videre, de tar meg til familien om 3 timer for bryllupet",
+])
+def test_taken_abroad_to_be_married_within_a_day_is_acute(text: str) -> None:
+    assert "acute" in detect(text).categories, detect(text)
+
+
+@pytest.mark.parametrize("text", [
+    "vi reiser til tyrkia i morgen i bryllupet til kusina mi, gleder meg",
+    "familien vil sende meg til hjemlandet for å gifte meg",  # no date: the forced-marriage answer
+])
+def test_a_wedding_trip_without_coercion_or_date_is_no_crisis(text: str) -> None:
+    assert "acute" not in detect(text).categories, detect(text)
+
+
+@pytest.mark.parametrize("text", [
+    "fikk en diger laks i dag, slo den ihjel med en stein og grilla den",
+    "må på trening i kveld og slå på sekken etter denne uka",
+])
+def test_set_ae_figures_of_speech_raise_no_crisis(text: str) -> None:
+    assert detect(text).categories == (), detect(text)
+
+
+def test_a_match_score_is_unreal_and_a_beating_counted_in_numbers_is_not() -> None:
+    assert detect("så Brann slå dem 3-1 i går, for en kamp").unreal
+    found = detect("han slo meg 2-3 ganger nå")
+    assert found.categories == ("acute",) and not found.unreal, found
+
+
+def test_cutting_so_much_that_it_bleeds_is_suicide() -> None:
+    assert "suicide" in detect("har skåret meg så mye at det blør gjennom alt").categories
+
+
+def test_sitting_with_a_gun_in_the_lap_is_a_weak_suicide_cue() -> None:
+    found = detect("sitter med geværet til pappa i fanget")
+    assert "suicide" in found.weak, found

@@ -143,6 +143,12 @@ def test_unsure_between_two_topics_asks_which_one(stack: Any) -> None:
 # 0.955 / 0.970 / 0.975, heldout_d 0.932 / 0.953 / 0.980, heldout_e 0.960 / 0.960 / 0.989,
 # heldout_f 0.947 / 0.952 / 0.969, heldout_g 0.955 / 0.967 / 0.983 (E and G a little lower, the
 # rest higher: one retraining's spread).
+# Nineteenth session: M became training data (round 13) and heldout_n.yml (963 messages by three
+# further separate authors) was run held out before and after (0.928 / 0.932 / 0.955, then 0.937 /
+# 0.940 / 0.961, model f63fb374cc89fb78): under issue 15's 0.95, recorded in docs/performance.md;
+# the others: heldout 0.961 / 0.975 / 0.986, heldout_c 0.954 / 0.969 / 0.977, heldout_d 0.934 /
+# 0.955 / 0.983, heldout_e 0.961 / 0.967 / 0.987, heldout_f 0.946 / 0.951 / 0.974, heldout_g 0.959
+# / 0.972 / 0.985.
 HELDOUT_FLOORS = {
     "heldout.yml": {"accuracy": 0.955, "macro_f1": 0.97, "answered": 0.98},
     "heldout_c.yml": {"accuracy": 0.95, "macro_f1": 0.965, "answered": 0.97},
@@ -150,7 +156,7 @@ HELDOUT_FLOORS = {
     "heldout_e.yml": {"accuracy": 0.955, "macro_f1": 0.955, "answered": 0.985},
     "heldout_f.yml": {"accuracy": 0.945, "macro_f1": 0.95, "answered": 0.965},
     "heldout_g.yml": {"accuracy": 0.95, "macro_f1": 0.965, "answered": 0.98},
-    "heldout_m.yml": {"accuracy": 0.955, "macro_f1": 0.955, "answered": 0.975},
+    "heldout_n.yml": {"accuracy": 0.935, "macro_f1": 0.935, "answered": 0.955},
 }
 
 
