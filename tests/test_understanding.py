@@ -76,12 +76,12 @@ def test_controlling_behaviour_reaches_its_topic(stack: Any, text: str,
 
 
 def test_unsure_between_two_topics_asks_which_one(stack: Any) -> None:
-    # A vague message the model splits between two topics (measured with the eighteenth session's
-    # model: digital_violence 0.28, digital_safety 0.28, closer than the ambiguity threshold; its
-    # data had made "mobil og passord", the fifteenth session's choice, 0.50 / 0.40). A model that
-    # learns to tell them apart makes this fail: then pick another such message.
+    # A vague message the model splits between two topics (measured with the nineteenth session's
+    # model: digital_violence 0.31, digital_safety 0.27, closer than the ambiguity threshold 0.05;
+    # "mobil" without the question mark, the eighteenth session's choice, is 0.32 / 0.27 there). A
+    # model that learns to tell them apart makes this fail: then pick another such message.
     sender = uuid.uuid4().hex
-    reply = say(stack, sender, "mobil")[0]
+    reply = say(stack, sender, "mobil?")[0]
     payloads = [b["payload"] for b in reply["buttons"]]
     assert reply["text"].startswith("Jeg er ikke helt sikker på hva du mente")
     assert set(payloads[:2]) == {"/digital_safety", "/digital_violence"}
