@@ -293,16 +293,12 @@ def _match(m: _Message, r: _Reading) -> tuple[list[str], list[str], list[str], I
         if cat.urgent.search(m.norm):
             found.append(name)
             continue
-        if name in idiom_only:
-            (framed if r.suppressed else found).append(name)
-            if not r.suppressed:
-                weak.append(name)
-            continue
-        strong = _hit(cat, m, r)
+        strong = _hit(cat, m, r) and name not in idiom_only
         if not strong and r.dated and cat.dated.search(m.norm):  # "rundt halsen i går"
             framed.append(name)  # (also when a broad word matched: "kvelertak")
             continue
-        if not strong and not (cat.weak.search(m.norm) or cat.weak_lemma.search(m.lemma_str)):
+        if not strong and not (name in idiom_only or cat.weak.search(m.norm)
+                               or cat.weak_lemma.search(m.lemma_str)):
             continue
         if r.suppressed and not (r.young_self and name == "child"):
             framed.append(name)
