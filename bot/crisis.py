@@ -152,6 +152,9 @@ class _Message:
     denied: bool  # a denial was cut ("han slår meg ikke")
     suicide_denied: bool  # a denial of suicidal thoughts was cut ("har ikke selvmordstanker")
     joked: bool  # a figure of speech was cut ("jobben tar livet av meg haha")
+    # Before the figure of speech was cut: its framing still holds for the rest ("kona slo meg i
+    # kortspill igjen, ho e umulig å slå": the card game frames "slå" too).
+    uncut: str
 
 
 @dataclass(frozen=True)
@@ -184,13 +187,14 @@ def _message(text: str, lemmas: Sequence[str] | None) -> _Message:
         norm = _LEX.learner.read(norm)
     norm, suicide_denied = _cut(ctx.suicide_denial, norm)
     norm, denied = _cut(ctx.denial, norm)
+    uncut = norm
     norm, joked = _cut(ctx.hyperbole, norm)
     words = tuple(w.strip("'-") for w in _WORD.findall(norm))
     if joked or lemmas is None:  # (given lemmas still hold a cut figure of speech)
         lemmas = [_LEX.fallback.get(w, w) for w in words]
     lemma_list = [lem.lower() for lem in lemmas]
     return _Message(norm, words, " ".join(lemma_list), _lemma_set(words, lemma_list),
-                    denied, suicide_denied, joked)
+                    denied, suicide_denied, joked, uncut)
 
 
 def _read(m: _Message) -> _Reading:
@@ -213,7 +217,9 @@ def _read(m: _Message) -> _Reading:
     past = not ongoing and past_hit
     if strong or not ctx.present_now:
         present = strong
-    elif past or question:  # a bare "nå" lifts past/question only where it names danger
+    # A bare "nå" lifts past, a question or a benign reading ("har ny jobb nå, får lønn hver
+    # måned") only where it names danger.
+    elif past or question or ctx.benign.search(norm):
         present = _weak_cue_in_danger_clause(ctx.present_now, present_text)
     else:
         present = ctx.present_now.search(present_text)
@@ -363,7 +369,7 @@ def detect(text: str, lemmas: Sequence[str] | None = None) -> Crisis:
     if reading.dated:  # what a date set aside, the classifier alone does not raise either
         calm = tuple(c for c in CATEGORIES if c in calm or c in framed)
     ctx = _LEX.context
-    unreal = ctx.unreal.search(message.norm) and not ctx.real_harm.search(message.norm)
+    unreal = ctx.unreal.search(message.uncut) and not ctx.real_harm.search(message.norm)
     # Set aside and over ("er 40 nå", "jeg er trygg nå"), or unreal (school work, a film): no
     # safety line.
     if (unreal or message.denied or ctx.negation.search(message.norm)

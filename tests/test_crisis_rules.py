@@ -1545,3 +1545,75 @@ def test_cutting_so_much_that_it_bleeds_is_suicide() -> None:
 def test_sitting_with_a_gun_in_the_lap_is_a_weak_suicide_cue() -> None:
     found = detect("sitter med geværet til pappa i fanget")
     assert "suicide" in found.weak, found
+
+
+def test_a_game_cut_as_a_figure_of_speech_still_frames_the_rest() -> None:
+    # "slo meg i kortspill" is cut as a figure of speech; the card game still frames "slå".
+    found = detect("mannen min slo meg i kortspill i kveld, han er umulig å slå i poker")
+    assert found.unreal, found
+
+
+@pytest.mark.parametrize("text", [
+    "har fått ny jobb nå, får lønn hver måned og har passet mitt selv. takk for hjelpen",
+    "thanks for the help, my new boss pays me on time now",
+    "vi lo av det etterpå, alt gikk bra",
+])
+def test_a_good_outcome_vetoes_a_claim_of_the_classifier_alone(text: str) -> None:
+    # A bare "nå" beside it is no present cue: the classifier alone gets the maybe tier at most.
+    found = detect(text)
+    assert found.categories == () and "trafficking" in found.calm, found
+
+
+@pytest.mark.parametrize("text", [
+    "takk for svar, men han slår meg nå og jeg er redd",
+    "so happy you answered, he has a knife right now",
+])
+def test_a_good_word_does_not_calm_danger_the_rules_find(text: str) -> None:
+    found = detect(text)
+    assert "acute" in found.categories and not found.calm, found
+
+
+@pytest.mark.parametrize("text", [
+    "hvor farlig er det egentlig å bli kvalt, selv om man ikke besvimer?",
+    "er det sant at man kan dø flere dager etter kvelertak?",
+])
+def test_how_serious_or_is_it_true_is_a_general_question(text: str) -> None:
+    # Set aside: the maybe tier's safety line, not an emergency reply.
+    found = detect(text)
+    assert found.categories == () and "acute" in found.framed, found
+
+
+def test_how_serious_about_tonight_stays_acute() -> None:
+    found = detect("hvor farlig er det? han kvelte meg i kveld og jeg får ikke puste")
+    assert "acute" in found.categories, found
+
+
+@pytest.mark.parametrize("text", [
+    "sitter ved vannet og vil ikke leve mer",
+    "ligger på senga med pillene og vil bare dø",
+])
+def test_means_at_hand_or_the_waters_edge_makes_a_suicide_message_acute(text: str) -> None:
+    found = detect(text)
+    assert {"suicide", "acute"} <= set(found.categories), found
+
+
+def test_the_waters_edge_alone_raises_nothing() -> None:
+    assert detect("sitter ved vannet og nyter sola, for en dag").categories == ()
+
+
+def test_a_self_defence_class_is_unreal() -> None:
+    assert detect("på krav maga øver vi på å komme oss løs fra kvelertak").unreal
+
+
+@pytest.mark.parametrize("text", [
+    "trenger forskjellen på selvpåførte kutt og andre skader, til en fagdag på avdelingen",
+    "var på kurset om vold i nære relasjoner i dag, han som holdt det hadde blitt slått selv",
+])
+def test_a_course_or_a_training_day_is_a_general_question(text: str) -> None:
+    # No rule raises it, and a claim of the classifier alone is vetoed.
+    found = detect(text)
+    assert found.categories == () and "suicide" in found.calm, found
+
+
+def test_an_exam_about_trafficking_is_unreal() -> None:
+    assert detect("we have an exam about trafficking next week, what is debt bondage").unreal

@@ -76,12 +76,12 @@ def test_controlling_behaviour_reaches_its_topic(stack: Any, text: str,
 
 
 def test_unsure_between_two_topics_asks_which_one(stack: Any) -> None:
-    # A vague message the model splits between two topics (measured with the nineteenth session's
-    # model: digital_violence 0.31, digital_safety 0.27, closer than the ambiguity threshold 0.05;
-    # "mobil" without the question mark, the eighteenth session's choice, is 0.32 / 0.27 there). A
-    # model that learns to tell them apart makes this fail: then pick another such message.
+    # A vague message the model splits between two topics (measured with the twentieth session's
+    # model: digital_safety 0.36, digital_violence 0.32, closer than the ambiguity threshold 0.05;
+    # "mobil?", the nineteenth session's choice, is 0.32 / 0.26 there). A model that learns to
+    # tell them apart makes this fail: then pick another such message.
     sender = uuid.uuid4().hex
-    reply = say(stack, sender, "mobil?")[0]
+    reply = say(stack, sender, "passord?")[0]
     payloads = [b["payload"] for b in reply["buttons"]]
     assert reply["text"].startswith("Jeg er ikke helt sikker på hva du mente")
     assert set(payloads[:2]) == {"/digital_safety", "/digital_violence"}
@@ -149,6 +149,11 @@ def test_unsure_between_two_topics_asks_which_one(stack: Any) -> None:
 # the others: heldout 0.961 / 0.975 / 0.986, heldout_c 0.954 / 0.969 / 0.977, heldout_d 0.934 /
 # 0.955 / 0.983, heldout_e 0.961 / 0.967 / 0.987, heldout_f 0.946 / 0.951 / 0.974, heldout_g 0.959
 # / 0.972 / 0.985.
+# Twentieth session: N became training data (round 14) and heldout_o.yml (960 messages by three
+# further separate authors) was run held out before and after (0.953 / 0.953 / 0.965, then 0.954 /
+# 0.955 / 0.966, model 3165e02db584deb0): gated at issue 15's 0.95; the others: heldout 0.965 /
+# 0.979 / 0.990, heldout_c 0.955 / 0.971 / 0.977, heldout_d 0.939 / 0.959 / 0.980, heldout_e 0.965
+# / 0.965 / 0.989, heldout_f 0.946 / 0.951 / 0.975, heldout_g 0.961 / 0.974 / 0.991.
 HELDOUT_FLOORS = {
     "heldout.yml": {"accuracy": 0.955, "macro_f1": 0.97, "answered": 0.98},
     "heldout_c.yml": {"accuracy": 0.95, "macro_f1": 0.965, "answered": 0.97},
@@ -156,7 +161,7 @@ HELDOUT_FLOORS = {
     "heldout_e.yml": {"accuracy": 0.955, "macro_f1": 0.955, "answered": 0.985},
     "heldout_f.yml": {"accuracy": 0.945, "macro_f1": 0.95, "answered": 0.965},
     "heldout_g.yml": {"accuracy": 0.95, "macro_f1": 0.965, "answered": 0.98},
-    "heldout_n.yml": {"accuracy": 0.935, "macro_f1": 0.935, "answered": 0.955},
+    "heldout_o.yml": {"accuracy": 0.95, "macro_f1": 0.95, "answered": 0.96},
 }
 
 
