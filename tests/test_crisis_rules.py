@@ -1573,6 +1573,12 @@ def test_a_good_word_does_not_calm_danger_the_rules_find(text: str) -> None:
     assert "acute" in found.categories and not found.calm, found
 
 
+def test_being_fond_of_someone_is_no_good_outcome() -> None:
+    # "glad i" is love, often for the abuser: a claim of the classifier alone is not vetoed.
+    found = detect("jeg er så glad i ham, men jeg vet ikke hvor lenge jeg orker dette")
+    assert "suicide" not in found.calm, found
+
+
 @pytest.mark.parametrize("text", [
     "hvor farlig er det egentlig å bli kvalt, selv om man ikke besvimer?",
     "er det sant at man kan dø flere dager etter kvelertak?",
