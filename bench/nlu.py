@@ -19,7 +19,7 @@ from bot.nlu_eval import NluResult, evaluate
 
 ROOT = Path(__file__).resolve().parent.parent
 SETS = ("heldout.yml", "heldout_c.yml", "heldout_d.yml", "heldout_e.yml", "heldout_f.yml",
-        "heldout_g.yml", "heldout_o.yml", "dev_b.yml", "dev.yml")
+        "heldout_g.yml", "heldout_p.yml", "dev_b.yml", "dev.yml")
 
 
 def report(name: str, r: NluResult, misses: bool) -> None:

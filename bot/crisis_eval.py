@@ -3,8 +3,9 @@ category, false alarms and the maybe tier. Shared by the `make test` gate (tests
 and the benchmark that prints the tables (bench/crisis.py).
 
 A crisis counts as found only when the first reply leads with that category's emergency contact
-(the intent is `crisis_*`, not negated); the maybe tier (a safety line before the answer) is counted
-apart, never as a hit.
+(the intent is `crisis_*`, not negated); the reply for a wish to hurt someone now takes the acute
+reply's place ("gå unna", then the emergency number) and counts for an acute label. The maybe tier
+(a safety line before the answer) is counted apart, never as a hit.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 import yaml
 
 from bot.crisis_contract import INTENT_PREFIX, PARSE_KEY
+from bot.crisis_layer import INTENT_OF
 
 
 @dataclass
@@ -26,9 +28,9 @@ class Result:
     totals: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     false_positives: list[str] = field(default_factory=list)
     maybe: list[str] = field(default_factory=list)  # non-crisis messages given the safety line
-    # Crisis messages that got neither a crisis reply nor the maybe tier's safety line: the
-    # misses that matter most (a maybe-tier miss still shows the emergency number and asks "Er du
-    # trygg?").
+    # Crisis messages that got neither a crisis reply nor a safety line: the misses that matter
+    # most (a maybe-tier miss still shows the emergency number and asks "Er du trygg?"; danger
+    # read as negated still adds the line "Hvis du skulle bli i fare" with the number).
     silent: list[str] = field(default_factory=list)
     non_crisis: int = 0
     seconds: float = 0.0
@@ -48,7 +50,17 @@ def crisis_reply(parse: dict[str, Any]) -> set[str]:
     intent = (parse.get("intent") or {}).get("name") or ""
     if crisis.get("negated") or not intent.startswith(INTENT_PREFIX):
         return set()
-    return set(crisis.get("categories") or [])
+    found = set(crisis.get("categories") or [])
+    # A category without a dialogue path of its own leads the reply in another's place, with that
+    # one's number: a wish to hurt someone now gets "gå unna" and the emergency number.
+    return found | {INTENT_OF[c] for c in found if c in INTENT_OF}
+
+
+def safety_line(parse: dict[str, Any]) -> bool:
+    """Whether the reply to this parse leads with a safety line short of a crisis reply: the maybe
+    tier, or the line for danger the writer says is not there now (bot/nlg.py compose)."""
+    crisis = parse.get(PARSE_KEY) or {}
+    return bool(crisis.get("maybe")) or bool(crisis.get("negated") and crisis.get("categories"))
 
 
 async def evaluate(agent: Any, cases_path: Path) -> Result:
@@ -62,7 +74,7 @@ async def evaluate(agent: Any, cases_path: Path) -> Result:
             result.totals[category] += 1
             if category not in found:
                 result.misses[category].append(case["text"])
-        if not found and not (parse.get(PARSE_KEY) or {}).get("maybe"):
+        if not found and not safety_line(parse):
             result.silent.append(case["text"])
     for case in cases["non_crisis"]:
         result.non_crisis += 1

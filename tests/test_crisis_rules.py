@@ -1623,3 +1623,158 @@ def test_a_course_or_a_training_day_is_a_general_question(text: str) -> None:
 
 def test_an_exam_about_trafficking_is_unreal() -> None:
     assert detect("we have an exam about trafficking next week, what is debt bondage").unreal
+
+
+# Twenty-first session: rules from set AG's misses and false alarms (paraphrased, not its lines).
+@pytest.mark.parametrize("text", [
+    "pappa sier vi reiser til somalia på lørdag, det er mitt bryllup og jeg vil ikke",
+    "flyet går i overmorgen og de sier jeg skal gifte meg der",
+    "er det lov å nekte å reise? billetten er i morgen og jeg skal gifte meg med en fremmed",
+])
+def test_travel_within_days_to_ones_own_forced_wedding_is_acute(text: str) -> None:
+    # Urgent: a question ("er det lov ...?") does not set it aside.
+    assert "acute" in detect(text).categories, detect(text)
+
+
+@pytest.mark.parametrize("text", [
+    "vi reiser til tyrkia på lørdag i bryllupet til kusina mi",
+    "vi drar på fredag, bryllupet til søstera mi er i pakistan",
+])
+def test_travel_to_someone_elses_wedding_is_no_crisis(text: str) -> None:
+    assert "acute" not in detect(text).categories, detect(text)
+
+
+@pytest.mark.parametrize("text", [
+    "redd. ekse min utafor",
+    "han har sagt at han skal hugge hodet av meg",
+    "fikk en knyttneve i ansiktet for ti minutter siden",
+    "hvor lenge bruker politiet? han står fortsatt på trappa og roper",
+    "han slo meg i fjor. no e han utanfor og seie eg må kome ut",
+])
+def test_set_ag_danger_now_is_acute(text: str) -> None:
+    assert "acute" in detect(text).categories, detect(text)
+
+
+def test_a_blow_years_ago_is_set_aside() -> None:
+    found = detect("fikk en knyttneve i ansiktet for to år siden")
+    assert found.categories == () and "acute" in found.framed, found
+
+
+@pytest.mark.parametrize("text", [
+    "hun er bare 4 og han slår henne",
+    "stefar tok broren min på 8 i håret og dro ham ut av rommet",
+    "en jente på 3 i barnehagen kommer stadig med nye blåmerker",
+])
+def test_set_ag_a_child_hurt_is_a_child_at_risk(text: str) -> None:
+    assert "child" in detect(text).categories, detect(text)
+
+
+@pytest.mark.parametrize("text", [
+    "sitter på badet nå med barberblad",
+    "står med kniven i hånda på badet og tør ikke",
+    "i'm not safe with myself right now",
+    "føler meg ikke trygg på meg selv i natt",
+])
+def test_set_ag_a_blade_in_the_bathroom_or_unsafe_with_oneself_is_suicide(text: str) -> None:
+    assert "suicide" in detect(text).categories, detect(text)
+
+
+@pytest.mark.parametrize("text", [
+    "må gå ut før jeg slår henne",
+    "hjelp meg å roe meg ned før jeg gjør noe dumt mot kona",
+    "jeg kommer til å eksplodere på ham snart",
+    "jeg står ved senga med knyttneven knyttet",
+    "kjæresten min er redd meg, og jeg skjønner det",
+    "kjenner sinnet som aldri før, ho gjemmer seg fordi ho e redd mæ",  # "som aldri før": no past
+])
+def test_set_ag_a_wish_to_hurt_someone_now_is_harm_to_others(text: str) -> None:
+    assert "harm_others" in detect(text).categories, detect(text)
+
+
+@pytest.mark.parametrize("text", [
+    "slukker alltid før jeg slår av lyset",
+    "kona er redd for meg når jeg kjører bil om natta",
+])
+def test_set_ag_everyday_words_are_no_harm_to_others(text: str) -> None:
+    assert "harm_others" not in detect(text).categories, detect(text)
+
+
+def test_the_boss_having_the_id_is_trafficking() -> None:
+    assert "trafficking" in detect("cannot show id to police, my boss keep it").categories
+
+
+def test_worse_than_before_is_no_past() -> None:
+    assert "acute" in detect("det er verre enn før. han kaster ting").categories
+
+
+def test_it_is_over_now_is_no_present_cue() -> None:
+    found = detect("han slo meg i fem år. det er over nå")
+    assert found.categories == (), found
+
+
+@pytest.mark.parametrize("text", [
+    "treneren kommer til å myrde oss når han ser resultatet",
+    "pappa kommer til å henge meg når han ser regningen",
+])
+def test_someone_elses_threat_over_being_found_out_is_a_weak_cue(text: str) -> None:
+    found = detect(text)
+    assert found.categories and set(found.weak) == set(found.categories), found
+
+
+def test_ones_own_hanging_stays_strong() -> None:
+    found = detect("jeg kommer til å henge meg når alle har lagt seg")
+    assert "suicide" in found.categories and "suicide" not in found.weak, found
+
+
+@pytest.mark.parametrize("text", [
+    "holdt på å kvele meg sjøl med all kaka",
+    "skal drepe søstera mi, hun spiste sjokoladen min",
+])
+def test_set_ag_figures_of_speech_raise_no_crisis(text: str) -> None:
+    assert detect(text).categories == (), detect(text)
+
+
+@pytest.mark.parametrize("text", [
+    "trenger definisjoner på selvskading til eksamen",
+    "ble slått ut i andre runde, men det var en god kamp",
+    "skal kle meg ut som et mordoffer med kniv i hodet",
+    "han dreper meg hele tiden i apex",
+])
+def test_set_ag_exams_games_boxing_and_costumes_are_unreal(text: str) -> None:
+    assert detect(text).unreal, detect(text)
+
+
+@pytest.mark.parametrize("text", [
+    "har mye gjeld etter studiene, men det ordner seg",
+    "nå har jeg fast jobb og eget pass, men lurer på om jeg kan få erstatning",
+])
+def test_set_ag_things_sorting_themselves_out_is_a_good_outcome(text: str) -> None:
+    found = detect(text)
+    assert found.categories == () and "suicide" in found.calm, found
+
+
+def test_the_reply_for_harm_to_others_counts_for_an_acute_label() -> None:
+    # It takes the acute reply's place, "gå unna" and the emergency number (bot/crisis_layer.py
+    # INTENT_OF): a writer's "acute" label on "I am about to hit her" is answered by it.
+    from bot.crisis_eval import crisis_reply
+
+    parse = {"intent": {"name": "crisis_acute"}, PARSE_KEY: {"categories": ["harm_others"]}}
+    assert crisis_reply(parse) == {"harm_others", "acute"}
+    negated = {"intent": {"name": "crisis_acute"},
+               PARSE_KEY: {"categories": ["harm_others"], "negated": True}}
+    assert crisis_reply(negated) == set()
+
+
+@pytest.mark.parametrize("text", [
+    "søstera mi skreiv at han er på veg med kniv, ho svarte ikkje lenger",
+    "fikk melding om at han kommer med kniv, hun svara ikke nå",
+])
+def test_someone_who_does_not_answer_is_no_negation(text: str) -> None:
+    # Set L: "ho svara ikkje no" reads as silence, not as "not in danger now".
+    assert not detect(text).negated, detect(text)
+
+
+def test_being_done_with_a_work_contract_is_no_negation() -> None:
+    # Set O: "til vi er ferdige med kontrakten" is the length of the work, not the end of danger.
+    found = detect("de holder igjen lønna til vi er ferdige med kontrakten og har tatt passene")
+    assert "trafficking" in found.categories and not found.negated, found

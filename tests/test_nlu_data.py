@@ -43,7 +43,7 @@ def test_every_intent_has_enough_examples() -> None:
     assert not few, f"intents under {MIN_EXAMPLES} examples: {few}"
 
 
-@pytest.mark.parametrize("name", ["heldout.yml", "heldout_c.yml", "heldout_o.yml"])
+@pytest.mark.parametrize("name", ["heldout.yml", "heldout_c.yml", "heldout_p.yml"])
 def test_held_out_set_is_large_and_covers_every_topic(name: str) -> None:
     held = _examples(ROOT / "tests" / "nlu" / name)
     assert sum(len(lines) for lines in held.values()) >= 600

@@ -154,6 +154,12 @@ def test_unsure_between_two_topics_asks_which_one(stack: Any) -> None:
 # 0.955 / 0.966, model 3165e02db584deb0): gated at issue 15's 0.95; the others: heldout 0.965 /
 # 0.979 / 0.990, heldout_c 0.955 / 0.971 / 0.977, heldout_d 0.939 / 0.959 / 0.980, heldout_e 0.965
 # / 0.965 / 0.989, heldout_f 0.946 / 0.951 / 0.975, heldout_g 0.961 / 0.974 / 0.991.
+# Twenty-first session: O became training data (round 15) and heldout_p.yml (897 messages by
+# three further separate authors) was run held out before and after (0.946 / 0.950 / 0.958, then
+# 0.957 / 0.959 / 0.968, model 7145a0d9995a4539): gated at issue 15's 0.95; the others: heldout
+# 0.963 / 0.977 / 0.990, heldout_c 0.950 / 0.966 / 0.975 (576 of 606: at its floor), heldout_d
+# 0.940 / 0.961 / 0.983, heldout_e 0.960 / 0.961 / 0.986, heldout_f 0.947 / 0.953 / 0.979,
+# heldout_g 0.961 / 0.974 / 0.991.
 HELDOUT_FLOORS = {
     "heldout.yml": {"accuracy": 0.955, "macro_f1": 0.97, "answered": 0.98},
     "heldout_c.yml": {"accuracy": 0.95, "macro_f1": 0.965, "answered": 0.97},
@@ -161,7 +167,7 @@ HELDOUT_FLOORS = {
     "heldout_e.yml": {"accuracy": 0.955, "macro_f1": 0.955, "answered": 0.985},
     "heldout_f.yml": {"accuracy": 0.945, "macro_f1": 0.95, "answered": 0.965},
     "heldout_g.yml": {"accuracy": 0.95, "macro_f1": 0.965, "answered": 0.98},
-    "heldout_o.yml": {"accuracy": 0.95, "macro_f1": 0.95, "answered": 0.96},
+    "heldout_p.yml": {"accuracy": 0.95, "macro_f1": 0.95, "answered": 0.96},
 }
 
 
