@@ -76,12 +76,12 @@ def test_controlling_behaviour_reaches_its_topic(stack: Any, text: str,
 
 
 def test_unsure_between_two_topics_asks_which_one(stack: Any) -> None:
-    # A vague message the model splits between two topics (measured with the twentieth session's
-    # model: digital_safety 0.36, digital_violence 0.32, closer than the ambiguity threshold 0.05;
-    # "mobil?", the nineteenth session's choice, is 0.32 / 0.26 there). A model that learns to
-    # tell them apart makes this fail: then pick another such message.
+    # A vague message the model splits between two topics (measured with the twenty-first
+    # session's model: digital_safety 0.43, digital_violence 0.42, closer than the ambiguity
+    # threshold 0.05; "passord?", the twentieth session's choice, is 0.34 / 0.28 there). A model
+    # that learns to tell them apart makes this fail: then pick another such message.
     sender = uuid.uuid4().hex
-    reply = say(stack, sender, "passord?")[0]
+    reply = say(stack, sender, "mobil og passord?")[0]
     payloads = [b["payload"] for b in reply["buttons"]]
     assert reply["text"].startswith("Jeg er ikke helt sikker på hva du mente")
     assert set(payloads[:2]) == {"/digital_safety", "/digital_violence"}
