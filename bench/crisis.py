@@ -34,7 +34,7 @@ def report(name: str, result: Result, lines: bool = True) -> None:
         print(f"{category:<12} {result.totals[category]:>6} {result.recall(category):>8.1%}")
     print(f"{'non-crisis':<12} {result.non_crisis:>6} {'false alarms':>13} {result.fpr:>5.1%}"
           f"   maybe tier {len(result.maybe) / max(result.non_crisis, 1):.1%}")
-    print(f"crisis messages with neither a crisis reply nor the maybe tier: {len(result.silent)}")
+    print(f"crisis messages with neither a crisis reply nor a safety line: {len(result.silent)}")
     n = sum(result.totals.values()) + result.non_crisis
     print(f"parse time: {1000 * result.seconds / n:.1f} ms per message over {n} messages")
     if not lines:
