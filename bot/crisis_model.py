@@ -103,6 +103,8 @@ class CrisisModel:
         self.categories = tuple(categories)
         self.vectorizers = tuple(vectorizers)
         self.coef = coef  # (n_categories, n_features)
+        # sparse @ dense copies a non-contiguous operand on every call; transpose once here.
+        self._coef_t = np.ascontiguousarray(coef.T)
         self.intercept = intercept  # (n_categories,)
 
     @classmethod
@@ -139,7 +141,7 @@ class CrisisModel:
     def scores_many(self, texts: Sequence[str], min_words: int = 1) -> list[dict[str, float]]:
         """Per-category probabilities; 0 for a text of fewer than `min_words` words, on which a
         bag of n-grams has too little to go on ("mer", "hæ")."""
-        logits = self.features(texts) @ self.coef.T + self.intercept
+        logits = self.features(texts) @ self._coef_t + self.intercept
         probs = 1.0 / (1.0 + np.exp(-np.asarray(logits)))
         short = [len(prepare(t).split()) < min_words for t in texts]
         return [dict(zip(self.categories, (0.0 if s else float(p) for p in row), strict=True))

@@ -49,6 +49,8 @@ class NgramModel:
         self.intents = list(intents)
         self.chars, self.words = vectorizers
         self.coef = coef  # (n_intents, n_features)
+        # sparse @ dense copies a non-contiguous operand on every call; transpose once here.
+        self._coef_t = np.ascontiguousarray(coef.T)
         self.intercept = intercept
         # Per answer intent, the lemmas its examples use.
         self.answer_words = {k: frozenset(v) for k, v in (answer_words or {}).items()}
@@ -83,7 +85,7 @@ class NgramModel:
         return hstack([self.chars.transform(t), self.words.transform(lem)]).tocsr()
 
     def probabilities(self, texts: Sequence[str], lemmas: Sequence[str]) -> np.ndarray:
-        logits = np.asarray(self._features(texts, lemmas) @ self.coef.T) + self.intercept
+        logits = np.asarray(self._features(texts, lemmas) @ self._coef_t) + self.intercept
         logits -= logits.max(axis=1, keepdims=True)
         p = np.exp(logits)
         return p / p.sum(axis=1, keepdims=True)
