@@ -1765,6 +1765,21 @@ def test_the_reply_for_harm_to_others_counts_for_an_acute_label() -> None:
     assert crisis_reply(negated) == set()
 
 
+@pytest.mark.parametrize(("categories", "acute"), [
+    (["child"], True),  # "Ring 112 hvis noen er i fare akkurat nå. Alarmtelefonen ..."
+    (["trafficking"], True),  # "Er du i fare nå, ring 112. ROSA ..."
+    (["suicide"], False),  # opens with the ambulance, 113
+    (["suicide", "child"], False),  # led by the suicide reply; the child line has no 112
+])
+def test_an_acute_label_counts_when_the_reply_opens_with_the_police_number(
+    categories: list[str], acute: bool
+) -> None:
+    from bot.crisis_eval import crisis_reply
+
+    parse = {"intent": {"name": f"crisis_{categories[0]}"}, PARSE_KEY: {"categories": categories}}
+    assert crisis_reply(parse) == set(categories) | ({"acute"} if acute else set())
+
+
 @pytest.mark.parametrize("text", [
     "søstera mi skreiv at han er på veg med kniv, ho svarte ikkje lenger",
     "fikk melding om at han kommer med kniv, hun svara ikke nå",
