@@ -12,7 +12,6 @@ counted apart, never as a hit.
 
 from __future__ import annotations
 
-import re
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -22,10 +21,9 @@ from typing import Any
 
 import yaml
 
-from bot import content
+from bot import content, registry
 from bot.crisis_contract import INTENT_PREFIX, PARSE_KEY, RESPONSE_PREFIX
 
-PLACEHOLDER = re.compile(r"\[\[([a-z_.]+)\]\]")
 POLICE = "police_emergency"
 
 
@@ -72,7 +70,7 @@ def leads_with_police() -> frozenset[str]:
              for key, items in content.responses().items() if key.startswith(RESPONSE_PREFIX)}
     leads.update(content.blocks()["crisis_lead"])
     return frozenset(c for c, text in leads.items()
-                     if (m := PLACEHOLDER.search(text)) and m.group(1) == POLICE)
+                     if (m := registry.PLACEHOLDER.search(text)) and m.group(1) == POLICE)
 
 
 def safety_line(parse: dict[str, Any]) -> bool:
