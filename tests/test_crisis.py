@@ -131,7 +131,24 @@ FLOORS = {"cases_e.yml": {"recall": 0.98, "false_alarms": 0.05, "silent": 0},
           "cases_ai.yml": {"recall": {"acute": 0.94, "suicide": 0.98, "child": 0.955,
                                       "trafficking": 0.98}, "false_alarms": 0.045, "silent": 0},
           "cases_aj.yml": {"recall": {"acute": 0.98, "suicide": 0.96, "child": 0.955,
-                                      "trafficking": 0.96}, "false_alarms": 0.03, "silent": 0}}
+                                      "trafficking": 0.96}, "false_alarms": 0.03, "silent": 0},
+          # AK (twenty-third session, two authors, written like AJ): run held out before and after
+          # that session's rules (unchanged), reported only, never read. AM (four authors, written
+          # as a training round that was not adopted): run once, reported only, never read.
+          "cases_ak.yml": {"recall": {"acute": 0.98, "suicide": 0.975, "child": 0.99,
+                                      "trafficking": 0.98}, "false_alarms": 0.045, "silent": 0},
+          "cases_am.yml": {"recall": {"acute": 0.985, "suicide": 0.91, "child": 0.955,
+                                      "trafficking": 0.965}, "false_alarms": 0.06, "silent": 2},
+          # AL (twenty-third session, two authors): run held out, then its misses read and rules
+          # written from them (a development set since; suicide 88.3 -> 93.6 %).
+          "cases_al.yml": {"recall": {"acute": 0.99, "suicide": 0.93, "child": 0.99,
+                                      "trafficking": 0.975}, "false_alarms": 0.04, "silent": 1},
+          # The negation set (twenty-third session, one author; every line has a negation), a
+          # development set from the start: 40 to 53 lines a category. Its acute misses are lines
+          # labelled suicide and acute that get the suicide reply, which opens with 113.
+          "cases_neg.yml": {"recall": {"acute": 0.94, "suicide": 0.97, "child": 1.0,
+                                       "trafficking": 1.0}, "false_alarms": 0.035, "silent": 0,
+                            "min_cases": 40}}
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
@@ -164,7 +181,7 @@ def test_independent_dev_sets_do_not_get_worse(
     if category not in floor.get("categories", EVALUATED):  # type: ignore[operator]
         assert result.totals[category] < 50  # too few to gate: N is about children
         return
-    assert result.totals[category] >= 50
+    assert result.totals[category] >= floor.get("min_cases", 50)
     recall = floor["recall"]
     if isinstance(recall, dict):
         recall = recall[category]
@@ -493,9 +510,11 @@ def test_the_replay_lists_lines_of_development_sets_only() -> None:
 
     crisis, nlu = ROOT / "tests" / "crisis", ROOT / "tests" / "nlu"
     assert crisis_replay.readable(crisis / "cases_ag.yml")
+    assert crisis_replay.readable(crisis / "cases_al.yml")  # analysed since the 23rd session
     assert crisis_replay.readable(nlu / "dev.yml")
     for closed in (crisis / "cases_c.yml", crisis / "cases_f.yml", crisis / "cases_ah.yml",
-                   crisis / "cases_ai.yml", crisis / "cases_aj.yml", nlu / "heldout_p.yml"):
+                   crisis / "cases_ai.yml", crisis / "cases_aj.yml", crisis / "cases_ak.yml",
+                   crisis / "cases_am.yml", nlu / "heldout_p.yml"):
         assert not crisis_replay.readable(closed), closed
     with pytest.raises(SystemExit, match="cases_f.yml"):
         crisis_replay.run(Path("unused.tar.gz"), [crisis / "cases_aa.yml", crisis / "cases_f.yml"],

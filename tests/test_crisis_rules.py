@@ -1793,3 +1793,68 @@ def test_being_done_with_a_work_contract_is_no_negation() -> None:
     # Set O: "til vi er ferdige med kontrakten" is the length of the work, not the end of danger.
     found = detect("de holder igjen lønna til vi er ferdige med kontrakten og har tatt passene")
     assert "trafficking" in found.categories and not found.negated, found
+
+
+# From the negation set (tests/crisis/cases_neg.yml, a development set): a negation that does not
+# remove the danger, and one that does.
+@pytest.mark.parametrize("text, category", [
+    ("eg er 10 og mamma seier eg ikkje skal seie til læraren kvifor eg har blått auge", "child"),
+    ("han sa jeg aldri blir kvitt han, så da blir jeg heller kvitt meg selv", "suicide"),
+    ("ho e itj der frivillig, ho bur i ein kjellar og blir køyrt til 'kundar' kvar kveld",
+     "trafficking"),
+    ("de tvang meg til å smugle piller i magen, jeg vil ikke igjen", "trafficking"),
+])
+def test_negation_set_danger_is_found(text: str, category: str) -> None:
+    assert category in detect(text).categories, detect(text)
+
+
+@pytest.mark.parametrize("text, calm", [
+    ("var ikke selvmordsforsøk, bare uhell med medisindosen", "suicide"),
+    ("can an employer take your passport? nothing happened to me, asking for a friend",
+     "trafficking"),
+])
+def test_negation_set_denied_danger_is_calm(text: str, calm: str) -> None:
+    found = detect(text)
+    assert found.categories == () and calm in found.calm, found
+
+
+def test_a_home_of_ones_own_now_keeps_danger_negated() -> None:
+    # "nå" about the new flat is no present danger: the negated line, not the crisis reply.
+    found = detect("jeg er ikke i fare nå, var på krisesenter og har egen leilighet nå. "
+                   "hva skjer med saken videre?")
+    assert found.categories == ("acute",) and found.negated, found
+
+
+def test_a_run_or_a_parachute_jump_is_unreal_but_danger_named_now_stays() -> None:
+    assert detect("fikk ikke puste etter løpeturen, er i elendig form").unreal
+    assert detect("var livredd i dag, hoppa i fallskjerm for første gang").unreal
+    danger = detect("jeg er ikke i fare sier han, men han står utenfor nå med kniv")
+    assert "acute" in danger.categories
+    assert "acute" in detect("jeg er i fare nå, han har kniv").categories
+
+
+# From set AL (a development set since the twenty-third session): someone close threatening or
+# attempting suicide, a child's wish to be dead, a death wished at the abuser's hands, bruises
+# hidden at school, a debt that grows, Portuguese.
+@pytest.mark.parametrize("text, category", [
+    ("han sir at om æ reise fra han så skyt han sæ sjøl", "suicide"),
+    ("mannen min truer med å ta livet av seg om eg reiser", "suicide"),
+    ("han satt med geværet i munnen i kveld", "suicide"),
+    ("sønnen min på ni sa i går at han ønske han va død", "suicide"),
+    ("vet ikke om jeg skal bruke den på meg selv eller på han", "suicide"),
+    ("orkar ikkje kjempe, kanskje betre å la han gjere det ferdig neste gong", "suicide"),
+    ("penso em me jogar na frente do trem", "suicide"),
+    ("ingen på skolen vet at jg ha blåmerker overalt", "child"),
+    ("etter 6 måned jeg skylde mer enn første dag", "trafficking"),
+])
+def test_set_al_rules_find(text: str, category: str) -> None:
+    assert category in detect(text).categories, detect(text)
+
+
+@pytest.mark.parametrize("text", [
+    "jeg ønsker han var død, den drittsekken",  # anger at someone, not a wish to die
+    "han skyter seg selv i foten hver gang han åpner munnen",
+    "jeg er lærer og har blåmerker etter gymtimen",
+])
+def test_set_al_rules_leave_calm(text: str) -> None:
+    assert "suicide" not in detect(text).categories and "child" not in detect(text).categories
