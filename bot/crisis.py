@@ -22,7 +22,8 @@ classifier may find (bot/crisis_verdict.py). All words and patterns live in
 ``data/lexicon/crisis.yml`` (compiled once at import into typed objects by
 ``bot/crisis_lexicon.py``); this module only interprets them, in four steps: read basic Norwegian
 as standard forms and cut denials and figures of speech (`_message`), read the context (`_read`),
-match the categories (`_match`, with ``Crisis.leaning`` for a category a cue only suggests), and
+match the categories (`_match`, with ``Crisis.leaning`` for a category a cue only suggests, and a
+category's warning signs: two different ones of its `signs` cues, a plan and the means), and
 find what the context argues against (`_calm`).
 """
 
@@ -260,6 +261,15 @@ def _hit_undescribed(cat: Category, m: _Message, r: _Reading) -> bool:
     )
 
 
+def _signs(cat: Category, m: _Message) -> bool:
+    """Whether at least `signs_min` different warning signs of `cat` are there (read in the whole
+    message: "orker ikke lenger" is a sign, not a negation)."""
+    if not cat.signs:
+        return False
+    hits = sum(bool(_cue_hit(_LEX.cues[c], m.norm, m.lemma_set)) for c in cat.signs)
+    return hits >= cat.signs_min
+
+
 def _described(cat: Category, m: _Message, r: _Reading) -> bool:
     """Whether only a `descriptive` pattern found `cat`, with nothing present."""
     return (
@@ -299,11 +309,12 @@ def _match(m: _Message, r: _Reading) -> tuple[list[str], list[str], list[str], I
         if cat.urgent.search(m.norm):
             found.append(name)
             continue
-        strong = _hit(cat, m, r) and name not in idiom_only
+        signs = _signs(cat, m)
+        strong = (_hit(cat, m, r) or (signs and not cat.signs_weak)) and name not in idiom_only
         if not strong and r.dated and cat.dated.search(m.norm):  # "rundt halsen i går"
             framed.append(name)  # (also when a broad word matched: "kvelertak")
             continue
-        if not strong and not (name in idiom_only or cat.weak.search(m.norm)
+        if not strong and not (name in idiom_only or signs or cat.weak.search(m.norm)
                                or cat.weak_lemma.search(m.lemma_str)):
             continue
         if r.suppressed and not (r.young_self and name == "child"):

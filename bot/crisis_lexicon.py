@@ -99,6 +99,11 @@ class Category:
     # Also found when a cue matches and one of its categories was found ("jeg er 14" plus suicide,
     # "datteren min er her" plus acute danger).
     implied: tuple[Implied, ...] = ()
+    # Warning signs: found when at least `signs_min` different ones of these cues match (a plan
+    # and the means, exhaustion and a farewell), each of which alone says too little.
+    signs: tuple[str, ...] = ()
+    signs_min: int = 2
+    signs_weak: bool = True
 
 
 @dataclass(frozen=True)
@@ -212,7 +217,10 @@ def _category(
     implied = tuple(
         Implied(i["cue"], tuple(i.get("categories", [])), i.get("unless"), bool(i.get("scored")))
         for i in raw_implied)
+    raw_signs = spec.get("signs") or {}
+    signs = tuple(raw_signs.get("cues") or ())
     unknown = {c for combo in combos for c in combo} - cues.keys()
+    unknown |= set(signs) - cues.keys()
     unknown |= {n for i in implied for n in (i.cue, i.unless) if n} - cues.keys()
     if unknown:
         raise ValueError(f"{name}: unknown cues {sorted(unknown)}")
@@ -220,7 +228,9 @@ def _category(
         raise ValueError(f"{name}: unknown implied_by categories")
     keys = ("urgent", "dated", "text", "lemma", "descriptive", "weak", "weak_lemma")
     patterns = {key: _compile(spec.get(key), macros) for key in keys}
-    return Category(combos=combos, implied=implied, **patterns)
+    return Category(combos=combos, implied=implied, signs=signs,
+                    signs_min=int(raw_signs.get("min", 2)),
+                    signs_weak=bool(raw_signs.get("weak", True)), **patterns)
 
 
 def _context(ctx: dict[str, Any], macros: dict[str, str]) -> Context:

@@ -133,22 +133,33 @@ FLOORS = {"cases_e.yml": {"recall": 0.98, "false_alarms": 0.05, "silent": 0},
           "cases_aj.yml": {"recall": {"acute": 0.98, "suicide": 0.96, "child": 0.955,
                                       "trafficking": 0.96}, "false_alarms": 0.03, "silent": 0},
           # AK (twenty-third session, two authors, written like AJ): run held out before and after
-          # that session's rules (unchanged), reported only, never read. AM (four authors, written
-          # as a training round that was not adopted): run once, reported only, never read.
+          # that session's rules (unchanged), reported only, then a development set since the
+          # twenty-fourth. AM (four authors, written as a training round that was not adopted):
+          # run once, then its suicide misses read in the twenty-fourth session (91.0 -> 94.4 %).
           "cases_ak.yml": {"recall": {"acute": 0.98, "suicide": 0.975, "child": 0.99,
                                       "trafficking": 0.98}, "false_alarms": 0.045, "silent": 0},
-          "cases_am.yml": {"recall": {"acute": 0.985, "suicide": 0.91, "child": 0.955,
+          "cases_am.yml": {"recall": {"acute": 0.985, "suicide": 0.94, "child": 0.955,
                                       "trafficking": 0.965}, "false_alarms": 0.06, "silent": 2},
           # AL (twenty-third session, two authors): run held out, then its misses read and rules
-          # written from them (a development set since; suicide 88.3 -> 93.6 %).
-          "cases_al.yml": {"recall": {"acute": 0.99, "suicide": 0.93, "child": 0.99,
+          # written from them (a development set since; suicide 88.3 -> 93.6 -> 94.7 %).
+          "cases_al.yml": {"recall": {"acute": 0.99, "suicide": 0.945, "child": 0.99,
                                       "trafficking": 0.975}, "false_alarms": 0.04, "silent": 1},
           # The negation set (twenty-third session, one author; every line has a negation), a
           # development set from the start: 40 to 53 lines a category. Its acute misses are lines
           # labelled suicide and acute that get the suicide reply, which opens with 113.
-          "cases_neg.yml": {"recall": {"acute": 0.94, "suicide": 0.97, "child": 1.0,
+          "cases_neg.yml": {"recall": {"acute": 0.94, "suicide": 0.99, "child": 1.0,
                                        "trafficking": 1.0}, "false_alarms": 0.035, "silent": 0,
-                            "min_cases": 40}}
+                            "min_cases": 40},
+          # AN (twenty-fourth session, three authors, more suicide and calm lines with words of
+          # death and goodbye): run held out (suicide 88.8 %, false alarms 9.5 %), then read; a
+          # development set since. AO and AP (two authors each, written like AN): run held out
+          # before and after that session's rules, reported only, never read.
+          "cases_an.yml": {"recall": {"acute": 0.955, "suicide": 0.93, "child": 0.965,
+                                      "trafficking": 0.98}, "false_alarms": 0.093, "silent": 1},
+          "cases_ao.yml": {"recall": {"acute": 0.95, "suicide": 0.925, "child": 0.985,
+                                      "trafficking": 0.98}, "false_alarms": 0.051, "silent": 1},
+          "cases_ap.yml": {"recall": {"acute": 0.935, "suicide": 0.875, "child": 0.97,
+                                      "trafficking": 0.98}, "false_alarms": 0.077, "silent": 5}}
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
@@ -511,10 +522,11 @@ def test_the_replay_lists_lines_of_development_sets_only() -> None:
     crisis, nlu = ROOT / "tests" / "crisis", ROOT / "tests" / "nlu"
     assert crisis_replay.readable(crisis / "cases_ag.yml")
     assert crisis_replay.readable(crisis / "cases_al.yml")  # analysed since the 23rd session
+    assert crisis_replay.readable(crisis / "cases_am.yml")  # analysed since the 24th session
     assert crisis_replay.readable(nlu / "dev.yml")
     for closed in (crisis / "cases_c.yml", crisis / "cases_f.yml", crisis / "cases_ah.yml",
-                   crisis / "cases_ai.yml", crisis / "cases_aj.yml", crisis / "cases_ak.yml",
-                   crisis / "cases_am.yml", nlu / "heldout_p.yml"):
+                   crisis / "cases_ai.yml", crisis / "cases_aj.yml", crisis / "cases_ao.yml",
+                   crisis / "cases_ap.yml", nlu / "heldout_p.yml"):
         assert not crisis_replay.readable(closed), closed
     with pytest.raises(SystemExit, match="cases_f.yml"):
         crisis_replay.run(Path("unused.tar.gz"), [crisis / "cases_aa.yml", crisis / "cases_f.yml"],

@@ -721,7 +721,13 @@ def test_how_do_i_about_a_calm_topic_stays_calm(text: str) -> None:
 ])
 def test_the_means_laid_out_at_hand_is_a_method_under_way(text: str) -> None:
     # With suicide found (by either layer), acute danger joins.
-    assert ("acute", ("suicide",)) in detect(text).implied
+    assert joins_suicide_as_acute(detect(text))
+
+
+def joins_suicide_as_acute(found: Crisis) -> bool:
+    """Acute danger implied by suicide, or found with it (when the warning signs find suicide)."""
+    return (("acute", ("suicide",)) in found.implied
+            or {"acute", "suicide"} <= set(found.categories))
 
 
 def test_the_means_laid_out_alone_raises_nothing() -> None:
@@ -1196,7 +1202,7 @@ def test_set_w_methods_under_way_make_a_suicide_message_acute() -> None:
     for text in ("just swallowed a handful with vodka", "trur eg tek alle i natt",
                  "kutta mæ med barberblad i kveld. det e dypere enn før",
                  "tablettan ligg på nattbordet. alle sammen"):
-        assert ("acute", ("suicide",)) in detect(text).implied, text
+        assert joins_suicide_as_acute(detect(text)), text
 
 
 def test_set_w_shelter_tonight_and_a_door_locked_from_outside_need_the_classifier() -> None:
@@ -1858,3 +1864,87 @@ def test_set_al_rules_find(text: str, category: str) -> None:
 ])
 def test_set_al_rules_leave_calm(text: str) -> None:
     assert "suicide" not in detect(text).categories and "child" not in detect(text).categories
+
+
+# Warning signs of suicide (twenty-fourth session): two different ones together are a crisis,
+# each alone is not; written from suicide-prevention guidance, checked on the development sets.
+@pytest.mark.parametrize("text", [
+    "jeg har bestemt meg. tablettene ligger klare",
+    "orker ikke mer. har skrevet brev til barna",
+    "har googlet hvor høy brua er. ingen kommer til å savne meg",
+    "kutter meg hver kveld og ser ingen utvei",
+    "e har gitt bort alt mitt og vil berre forsvinne for godt",
+    "i cut myself again tonight, i can't do this anymore",
+    "jag skär mig varje kväll och orkar inte mer",
+])
+def test_two_warning_signs_are_suicide(text: str) -> None:
+    found = detect(text)
+    assert "suicide" in found.categories and "suicide" not in found.weak, found
+
+
+@pytest.mark.parametrize("text", [
+    "orker ikke mer av denne jobben",
+    "tablettene ligger klare på apoteket",
+    "jeg har bestemt meg for å flytte, orker ikke mer bråk fra naboen",
+    "vi har en plan for turen, brua over fjorden er stengt",
+    "skrev brev til alle tantene mine før jul",
+    "for ti år siden orket jeg ikke mer og hadde en plan, nå har jeg det bra",
+])
+def test_one_warning_sign_or_an_everyday_pair_stays_calm(text: str) -> None:
+    # (A broad word alone, "orker ikke mer", may still be a weak hit the classifier decides.)
+    found = detect(text)
+    assert "suicide" not in found.categories or "suicide" in found.weak, found
+
+
+@pytest.mark.parametrize("text", [
+    "eg tenkjer på å ta meg sjølv av dage",
+    "han sier han skal skyte meg og så seg selv",
+    "jag vill bara dö",
+])
+def test_suicide_idioms_and_a_murder_suicide_threat(text: str) -> None:
+    assert "suicide" in detect(text).categories, detect(text)
+
+
+# From set AN (a development set since the twenty-fourth session): a rope bought for the boat
+# with other gear is no method.
+def test_set_an_a_rope_for_the_boat_stays_calm() -> None:
+    assert not detect("har kjøpt nytt tau og ei bøye til båten").categories
+
+
+# From set AN: someone close threatens to take their own life, or to die with the writer; the wish
+# to die in other languages people in Norway write in.
+@pytest.mark.parametrize("text", [
+    "kona sier hun tar livet sitt om jeg går fra henne",
+    "pappa truer med å kjøre seg i hjel hvis mamma flytter",
+    "my wife keeps saying she will jump from the balcony if i leave",
+    "han sier vi skal dø sammen i natt",
+    "hun sitter i bilen og sier hun skal kjøre i grøfta med ungene",
+    "ich will nicht mehr leben",
+    "не хочу жить",
+    "اريد ان اموت",
+    "nenoriu gyventi",
+    "ölmek istiyorum",
+])
+def test_set_an_rules_find_suicide(text: str) -> None:
+    assert "suicide" in detect(text).categories, detect(text)
+
+
+@pytest.mark.parametrize("text", [
+    "leser et skuespill til eksamen, hvorfor valgte hun å ta livet sitt i siste akt",
+    "vi skal brenne bål sammen på sankthans",
+    "je veux mourir de rire quand je vois ça",  # "die laughing"
+])
+def test_set_an_rules_leave_calm(text: str) -> None:
+    assert "suicide" not in detect(text).categories, detect(text)
+
+
+# From set AN: a cry for help of a few words with the danger named, too short for the classifier.
+@pytest.mark.parametrize("text", ["kniv!! hjelp", "hjelp kveler", "help gun"])
+def test_a_short_cry_for_help_with_the_danger_named_is_acute(text: str) -> None:
+    found = detect(text)
+    assert "acute" in found.categories and "acute" not in found.weak, found
+
+
+def test_asking_for_help_with_a_knife_is_no_cry_for_help() -> None:
+    assert "acute" not in detect("hjelp meg med kniven").categories or "acute" in detect(
+        "hjelp meg med kniven").weak
